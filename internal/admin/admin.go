@@ -1,0 +1,39 @@
+// Package admin holds the management rules that sit above the store: creating and changing
+// clients, APIs, connections and users with their defaults and invariants, applying a tenant file,
+// importing users. The CLI calls it today and the Management API will call it tomorrow, so no
+// rule lives in a command.
+//
+// It depends on the store and takes password hashing and key rotation as small interfaces, so
+// it needs nothing from the HTTP layer.
+package admin
+
+import (
+	"context"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/seal"
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+// PasswordHasher makes stored password hashes (password.Hasher satisfies it).
+type PasswordHasher interface {
+	// Hash returns a PHC string for a new password.
+	Hash(ctx context.Context, password string) (string, error)
+}
+
+// Service is the management service over one tenant's store.
+type Service struct {
+	Store  store.Store
+	Hasher PasswordHasher
+	// Box seals secrets that must be recoverable (HS256 signing secrets).
+	Box *seal.Box
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}

@@ -1,0 +1,45 @@
+// Package config reads Sesame's two files: the server config (sesame.yaml: where to listen,
+// which database, TLS, the key-encryption key) and the tenant file (tenant.yaml, the layout of
+// the Auth0 Deploy CLI). Both are strict: unknown keys are errors and Validate reports every
+// problem at once with its path.
+//
+// It is a leaf: it imports nothing of ours. No other package reads the environment; flags and
+// SESAME_* variables are folded into a Server here by the CLI.
+package config
+
+// Server is the server config. Every field has a flag and a SESAME_* variable of the same name
+// (kebab-case and upper snake case), e.g.:
+//
+//	addr: 127.0.0.1:8080
+//	issuer: https://auth.example.com/
+//	db: sqlite:///var/lib/sesame/sesame.db
+//	tls_cert: /etc/sesame/tls.crt
+//	tls_key: /etc/sesame/tls.key
+//	kek_file: /etc/sesame/kek
+//	log_format: json
+type Server struct {
+	// Addr is the listen address, host:port.
+	Addr string `yaml:"addr"`
+	// Issuer is the public base URL with a trailing slash; derived from Addr and TLS when empty.
+	Issuer string `yaml:"issuer"`
+	// DB is the database DSN: sqlite:///path/file.db or postgres://...
+	DB string `yaml:"db"`
+	// TLSCert and TLSKey are PEM files; TLSSelfSigned makes a throwaway certificate instead.
+	TLSCert       string `yaml:"tls_cert"`
+	TLSKey        string `yaml:"tls_key"`
+	TLSSelfSigned bool   `yaml:"tls_self_signed"`
+	// KEK is the base64 key-encryption key; KEKFile a file holding it. With neither, a SQLite
+	// database gets a kek file beside it, created on first start.
+	KEK     string `yaml:"kek"`
+	KEKFile string `yaml:"kek_file"`
+	// LogFormat is text (default) or json.
+	LogFormat string `yaml:"log_format"`
+	// LogLevel is debug, info (default), warn or error.
+	LogLevel string `yaml:"log_level"`
+	// PasswordHashMemoryKiB, PasswordHashIterations set argon2id's cost for new hashes
+	// (defaults 19456 KiB and 2).
+	PasswordHashMemoryKiB  uint32 `yaml:"password_hash_memory_kib"`
+	PasswordHashIterations uint32 `yaml:"password_hash_iterations"`
+	// AutoMigrate lets serve apply pending migrations at start (default true for SQLite).
+	AutoMigrate *bool `yaml:"auto_migrate"`
+}

@@ -1,0 +1,62 @@
+// Package directory defines where users come from: the Directory seam that the password grants
+// authenticate against, and the Identity it returns.
+//
+// It is a leaf: it imports nothing of ours. Implementations live below it (directory/database
+// for users kept in the store; an LDAP directory can follow). The oauthserver never learns which
+// kind it talks to.
+package directory
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+var (
+	// ErrInvalidCredentials is returned by Authenticate for an unknown user and for a wrong
+	// password alike; both paths must take the same time, so that neither the answer nor its
+	// timing tells whether a username exists.
+	ErrInvalidCredentials = errors.New("directory: wrong username or password")
+	// ErrUserNotFound is returned by Lookup for a user that no longer exists.
+	ErrUserNotFound = errors.New("directory: user not found")
+	// ErrOverloaded is returned when password verification could not start before the
+	// request's deadline (the hashing pool is full); the caller answers 503.
+	ErrOverloaded = errors.New("directory: password verification capacity exhausted")
+)
+
+// Directory authenticates users of one connection.
+type Directory interface {
+	// Authenticate checks a username (or email) and password. A blocked user with the right
+	// password is returned with Blocked set, not as an error: refusing is the caller's policy.
+	Authenticate(ctx context.Context, username, password string) (Identity, error)
+	// Lookup returns the user by ID (for refresh and userinfo), or ErrUserNotFound.
+	Lookup(ctx context.Context, userID string) (Identity, error)
+}
+
+// Identity is what a directory knows about a user, in Auth0's user-profile terms.
+type Identity struct {
+	UserID        string
+	Connection    string
+	Email         string
+	EmailVerified bool
+	Username      string
+	Name          string
+	Nickname      string
+	Picture       string
+	GivenName     string
+	FamilyName    string
+	AppMetadata   map[string]any
+	UserMetadata  map[string]any
+	Blocked       bool
+	Permissions   []Permission
+	LoginsCount   int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	LastLogin     time.Time
+}
+
+// Permission grants one API scope (RBAC).
+type Permission struct {
+	ResourceServerIdentifier string
+	PermissionName           string
+}

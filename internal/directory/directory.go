@@ -9,6 +9,7 @@ package directory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -17,6 +18,9 @@ var (
 	// password alike; both paths must take the same time, so that neither the answer nor its
 	// timing tells whether a username exists.
 	ErrInvalidCredentials = errors.New("directory: wrong username or password")
+	// ErrUnknownUser wraps ErrInvalidCredentials when no such user exists. Only the tenant
+	// log may tell it apart (Auth0's "fu" versus "fp" events); the wire answer is the same.
+	ErrUnknownUser = fmt.Errorf("%w (unknown user)", ErrInvalidCredentials)
 	// ErrUserNotFound is returned by Lookup for a user that no longer exists.
 	ErrUserNotFound = errors.New("directory: user not found")
 	// ErrOverloaded is returned when password verification could not start before the

@@ -235,3 +235,12 @@ func NewUserID() string { return NewID("auth0|", 12) }
 
 // NewConnectionID returns con_<16 hex>.
 func NewConnectionID() string { return NewID("con_", 8) }
+
+// ClientSecretAAD is the additional data that binds a sealed client secret to its client.
+func ClientSecretAAD(clientID string) []byte { return []byte("client-secret:" + clientID) }
+
+// APISecretAAD is the additional data that binds a sealed API signing secret to its API.
+func APISecretAAD(identifier string) []byte { return []byte("api-signing-secret:" + identifier) }
+
+// SigningKeyAAD is the additional data that binds a sealed private key to its key id.
+func SigningKeyAAD(kid string) []byte { return []byte("signing-key:" + kid) }

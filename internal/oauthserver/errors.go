@@ -1,0 +1,123 @@
+package oauthserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+)
+
+// Error is an OAuth error as sent on the wire (RFC 6749 §5.2, with Auth0's status codes).
+type Error struct {
+	Status      int
+	Code        string
+	Description string
+	// Extra fields are added to the JSON body (mfa_token, mfa_requirements...).
+	Extra map[string]any
+	// Header is added to the response (WWW-Authenticate, Retry-After...).
+	Header http.Header
+	// Cause is logged, never sent.
+	Cause error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Description, e.Cause)
+	}
+	return e.Code + ": " + e.Description
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+func oauthErr(status int, code, description string) *Error {
+	return &Error{Status: status, Code: code, Description: description}
+}
+
+// withCause returns a copy of e that logs cause.
+func (e *Error) withCause(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+// The errors of WIRE.md §1, texts kept exact: SDKs match them literally.
+var (
+	errWrongCredentials   = oauthErr(http.StatusForbidden, "invalid_grant", "Wrong email or password.")
+	errUnauthorizedClient = oauthErr(http.StatusUnauthorized, "access_denied", "Unauthorized")
+	errNoDefaultDirectory = oauthErr(http.StatusInternalServerError, "server_error", "Authorization server not configured with default connection.")
+	errUserBlocked        = oauthErr(http.StatusUnauthorized, "unauthorized", "user is blocked")
+	errConnNotEnabled     = oauthErr(http.StatusBadRequest, "invalid_request", "The connection is not enabled for this client.")
+	errInvalidRefresh     = oauthErr(http.StatusForbidden, "invalid_grant", "Unknown or invalid refresh token.")
+	errRefreshBlocked     = oauthErr(http.StatusForbidden, "invalid_grant", "user is blocked")
+	errRefreshDeletedUser = oauthErr(http.StatusForbidden, "invalid_grant", "The refresh_token was generated for a user who doesn't exist anymore.")
+	errOverloaded         = &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+		Description: "The server is busy. Please retry later.", Header: http.Header{"Retry-After": {"1"}}}
+	errServer = oauthErr(http.StatusInternalServerError, "server_error", "Internal server error.")
+)
+
+func errMissing(name string) *Error {
+	return oauthErr(http.StatusBadRequest, "invalid_request", "Missing required parameter: "+name)
+}
+
+func errInvalidRequest(description string) *Error {
+	return oauthErr(http.StatusBadRequest, "invalid_request", description)
+}
+
+func errGrantNotAllowed(grantType string) *Error {
+	return oauthErr(http.StatusForbidden, "unauthorized_client", fmt.Sprintf("Grant type '%s' not allowed for the client.", grantType))
+}
+
+func errUnsupportedGrant(grantType string) *Error {
+	return oauthErr(http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+grantType)
+}
+
+func errServiceNotFound(audience string) *Error {
+	return oauthErr(http.StatusForbidden, "access_denied", "Service not found: "+audience)
+}
+
+func errUnknownRealm(realm string) *Error {
+	return oauthErr(http.StatusBadRequest, "invalid_request", "Unknown realm "+realm+".")
+}
+
+// asError maps any error to the wire error; anything not already an *Error is a 500 whose
+// cause is logged.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return errServer.withCause(err)
+}
+
+// writeJSON writes a JSON body with the headers every OAuth response carries (RFC 6749 §5.1).
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeError renders err and logs its cause. It is the one place errors reach the wire.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := asError(err)
+	if e.Cause != nil || e.Status >= 500 {
+		level := slog.LevelInfo
+		if e.Status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(r.Context(), level, "oauth error", "path", r.URL.Path, "status", e.Status, "error", e.Code, "cause", e.Cause)
+	}
+	for k, v := range e.Header {
+		w.Header()[k] = v
+	}
+	body := make(map[string]any, 2+len(e.Extra))
+	for k, v := range e.Extra {
+		body[k] = v
+	}
+	body["error"] = e.Code
+	body["error_description"] = e.Description
+	writeJSON(w, e.Status, body)
+}

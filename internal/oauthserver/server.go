@@ -1,0 +1,139 @@
+package oauthserver
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/directory"
+	"github.com/sesameauth/sesame/internal/store"
+	"github.com/sesameauth/sesame/internal/token"
+)
+
+// Directories gives the Directory behind a connection; the composition root maps strategies
+// to implementations.
+type Directories interface {
+	Directory(conn store.Connection) (directory.Directory, error)
+}
+
+// EventSink receives tenant log events (logs.Sink satisfies it).
+type EventSink interface {
+	Emit(e store.LogEvent)
+}
+
+// Config holds the Server's dependencies.
+type Config struct {
+	// Issuer is the public base URL with a trailing slash (https://host/).
+	Issuer      string
+	Store       store.Store
+	Directories Directories
+	Keys        *token.Keys
+	Box         Opener
+	Events      EventSink
+	Logger      *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Opener opens values sealed with the key-encryption key (seal.Box satisfies it).
+type Opener interface {
+	Open(sealed, aad []byte) ([]byte, error)
+}
+
+// Server serves the public endpoints.
+type Server struct {
+	issuer string
+	store  store.Store
+	dirs   Directories
+	keys   *token.Keys
+	minter *token.Minter
+	box    Opener
+	events EventSink
+	log    *slog.Logger
+	clock  func() time.Time
+	grants map[string]grant
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		issuer: cfg.Issuer,
+		store:  cfg.Store,
+		dirs:   cfg.Directories,
+		keys:   cfg.Keys,
+		box:    cfg.Box,
+		events: cfg.Events,
+		log:    cfg.Logger,
+		clock:  cfg.Now,
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.minter = &token.Minter{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: s.now}
+	pw := passwordGrant{s: s}
+	s.grants = map[string]grant{
+		grantPassword:      pw,
+		grantPasswordRealm: pw,
+		grantRefreshToken:  refreshGrant{s: s},
+	}
+	return s
+}
+
+func (s *Server) now() time.Time { return s.clock().UTC() }
+
+// Handler routes the public endpoints.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/token", s.handleToken)
+	mux.HandleFunc("POST /oauth/revoke", s.handleRevoke)
+	mux.HandleFunc("POST /oauth/introspect", s.handleIntrospect)
+	mux.HandleFunc("GET /userinfo", s.handleUserinfo)
+	mux.HandleFunc("POST /userinfo", s.handleUserinfo)
+	mux.HandleFunc("GET /.well-known/openid-configuration", s.handleDiscovery)
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleDiscovery)
+	mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	return s.recoverPanics(mux)
+}
+
+// recoverPanics turns a panic into a 500 server_error: no stack reaches a client.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+				s.writeError(w, r, errServer)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// peerIP is the TCP peer's address.
+func peerIP(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return ap.Addr().Unmap().String()
+}
+
+// endUserIP is the IP the request speaks for: the peer, or the auth0-forwarded-for header when
+// a confidential client that the tenant trusts sent it (WIRE.md §1, §5).
+func endUserIP(r *http.Request, c authenticatedClient) string {
+	if c.Confidential && c.IsTokenEndpointIPHeaderTrusted {
+		if h := strings.TrimSpace(r.Header.Get("auth0-forwarded-for")); h != "" {
+			if a, err := netip.ParseAddr(h); err == nil {
+				return a.Unmap().String()
+			}
+		}
+	}
+	return peerIP(r)
+}

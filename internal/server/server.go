@@ -1,0 +1,299 @@
+// Package server is Sesame's composition root: Open builds every service from the server config
+// and wires them together, and Serve runs the HTTP listener. It is the one place where a
+// connection's strategy string meets its Directory implementation and where the store, keys,
+// password hasher and tenant log meet the HTTP layer. Nothing else constructs dependencies.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/config"
+	"github.com/sesameauth/sesame/internal/directory"
+	"github.com/sesameauth/sesame/internal/directory/database"
+	"github.com/sesameauth/sesame/internal/logs"
+	"github.com/sesameauth/sesame/internal/oauthserver"
+	"github.com/sesameauth/sesame/internal/password"
+	"github.com/sesameauth/sesame/internal/seal"
+	"github.com/sesameauth/sesame/internal/store"
+	"github.com/sesameauth/sesame/internal/store/sqlstore"
+	"github.com/sesameauth/sesame/internal/token"
+)
+
+// Options are the parts of a Server that do not come from the config file.
+type Options struct {
+	// KEK is the key-encryption key (32 bytes) that seals signing keys and HS256 secrets.
+	KEK []byte
+	// Logger receives the process log; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now. Tests inject one to move time.
+	Now func() time.Time
+	// Migrate applies pending schema migrations at open; without it an out-of-date schema is an
+	// error.
+	Migrate bool
+	// Mount adds handlers beside the OAuth endpoints (the demo's sample API), by pattern.
+	Mount map[string]http.Handler
+	// PasswordConcurrency bounds concurrent password hashing; 0 means the CPU count.
+	PasswordConcurrency int
+}
+
+// Server is a running Sesame node's services.
+type Server struct {
+	Config config.Server
+	Issuer string
+	Store  *sqlstore.Store
+	Keys   *token.Keys
+	Hasher *password.Hasher
+	Box    *seal.Box
+	Events *logs.Sink
+
+	log     *slog.Logger
+	handler http.Handler
+	tlsCert *tls.Certificate
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// Open builds a Server: store (migrated if asked), sealing box, signing keys (generated on
+// first start), password hasher, directories and the HTTP handler.
+func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	box, err := seal.New(opts.KEK)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	fail := func(err error) (*Server, error) {
+		st.Close()
+		return nil, err
+	}
+	if opts.Migrate {
+		if err := st.Migrate(ctx); err != nil {
+			return fail(fmt.Errorf("migrating database: %w", err))
+		}
+	} else if ok, err := st.SchemaUpToDate(ctx); err != nil {
+		return fail(err)
+	} else if !ok {
+		return fail(errors.New("database schema is out of date: run `sesame migrate` (or serve with auto_migrate)"))
+	}
+	s := &Server{
+		Config: cfg,
+		Issuer: cfg.EffectiveIssuer(),
+		Store:  st,
+		Box:    box,
+		Keys:   token.NewKeys(st, box, now),
+		Hasher: password.NewHasher(password.Params{
+			MemoryKiB:   cfg.PasswordHashMemoryKiB,
+			Iterations:  cfg.PasswordHashIterations,
+			Parallelism: 1,
+		}, opts.PasswordConcurrency),
+		log:  log,
+		stop: make(chan struct{}),
+	}
+	if err := s.ensureKeys(ctx); err != nil {
+		return fail(err)
+	}
+	s.Events = logs.New(st, log, now)
+	oauth := oauthserver.New(oauthserver.Config{
+		Issuer:      s.Issuer,
+		Store:       st,
+		Directories: directories{users: st, hasher: s.Hasher},
+		Keys:        s.Keys,
+		Box:         box,
+		Events:      s.Events,
+		Logger:      log,
+		Now:         now,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/", oauth.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	for pattern, h := range opts.Mount {
+		mux.Handle(pattern, h)
+	}
+	s.handler = mux
+	s.wg.Add(1)
+	go s.housekeeping(now)
+	return s, nil
+}
+
+// ensureKeys makes sure RS256 (ID tokens, default APIs) and every algorithm an API uses have a
+// current and a next key.
+func (s *Server) ensureKeys(ctx context.Context) error {
+	algs := []string{"RS256"}
+	apis, err := s.Store.ListResourceServers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, api := range apis {
+		if api.SigningAlg != "" && api.SigningAlg != "HS256" {
+			algs = append(algs, api.SigningAlg)
+		}
+	}
+	return s.Keys.Ensure(ctx, algs...)
+}
+
+// Handler is the node's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		writeStatus(w, http.StatusServiceUnavailable, "database unavailable")
+		return
+	}
+	writeStatus(w, http.StatusOK, "ok")
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	fmt.Fprintf(w, "{\"status\":%q}\n", status)
+}
+
+// housekeeping purges dead refresh tokens and keeps keys present for newly added APIs.
+func (s *Server) housekeeping(now func() time.Time) {
+	defer s.wg.Done()
+	keyTick := time.NewTicker(2 * time.Second)
+	purgeTick := time.NewTicker(time.Hour)
+	defer keyTick.Stop()
+	defer purgeTick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-keyTick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := s.ensureKeys(ctx); err != nil {
+				s.log.Warn("ensuring signing keys", "err", err)
+			}
+			cancel()
+		case <-purgeTick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			t := now()
+			if n, err := s.Store.DeleteExpiredRefreshTokens(ctx, t); err != nil {
+				s.log.Warn("purging refresh tokens", "err", err)
+			} else if n > 0 {
+				s.log.Info("purged refresh token families", "count", n)
+			}
+			if _, err := s.Store.DeleteLogsBefore(ctx, t.Add(-30*24*time.Hour)); err != nil {
+				s.log.Warn("purging tenant logs", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// Serve answers on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	tlsConf, err := s.TLSConfig()
+	if err != nil {
+		return err
+	}
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
+
+// TLSConfig is the listener's TLS config, or nil for plain HTTP.
+func (s *Server) TLSConfig() (*tls.Config, error) {
+	cfg := s.Config
+	switch {
+	case cfg.TLSCert != "":
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("loading TLS certificate: %w", err)
+		}
+		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	case cfg.TLSSelfSigned:
+		if s.tlsCert == nil {
+			cert, err := selfSigned(hostOf(s.Issuer))
+			if err != nil {
+				return nil, err
+			}
+			s.tlsCert = &cert
+		}
+		return &tls.Config{Certificates: []tls.Certificate{*s.tlsCert}, MinVersion: tls.VersionTLS12}, nil
+	}
+	return nil, nil
+}
+
+// SelfSignedCertificate returns the development certificate (for tests that must trust it).
+func (s *Server) SelfSignedCertificate() *tls.Certificate { return s.tlsCert }
+
+// Close stops background work, flushes the tenant log and closes the store.
+func (s *Server) Close() error {
+	close(s.stop)
+	s.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Events.Close(ctx); err != nil {
+		s.log.Warn("flushing tenant log", "err", err)
+	}
+	return s.Store.Close()
+}
+
+func hostOf(issuer string) string {
+	h := strings.TrimPrefix(strings.TrimPrefix(issuer, "https://"), "http://")
+	h, _, _ = strings.Cut(h, "/")
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return h
+}
+
+// directories maps a connection's strategy to its Directory.
+type directories struct {
+	users  store.Users
+	hasher *password.Hasher
+}
+
+func (d directories) Directory(conn store.Connection) (directory.Directory, error) {
+	switch conn.Strategy {
+	case "auth0", "":
+		return database.New(d.users, conn.Name, d.hasher), nil
+	}
+	return nil, fmt.Errorf("connection %q: strategy %q is not supported", conn.Name, conn.Strategy)
+}

@@ -1,0 +1,229 @@
+// Package sqlstore is Sesame's one implementation of store.Store, over database/sql, with two
+// dialects: SQLite (modernc.org/sqlite, pure Go, for a single node and for tests) and
+// PostgreSQL (pgx's stdlib driver, for several nodes sharing one database).
+//
+// Both dialects run the same queries: they are written with ? placeholders and rebound to $n
+// for PostgreSQL, and use only syntax both engines accept (ON CONFLICT ... DO UPDATE ... WHERE,
+// RETURNING, partial and expression-free indexes). What differs lives in dialect.go: the
+// placeholder style, the "no limit" spelling, unique-violation error codes, the migration lock
+// and the DDL files under migrations/.
+//
+// Times are stored as BIGINT Unix nanoseconds in UTC (NULL for the zero time) in both dialects,
+// so that a time round-trips exactly; slices, maps and small nested structs are JSON text.
+//
+// SQLite concurrency: writes go through a pool of exactly one connection whose transactions
+// begin with BEGIN IMMEDIATE (_txlock=immediate), so writers in this process queue in Go rather
+// than racing for the file lock, and a writer in another process (the CLI next to a running
+// server) waits busy_timeout instead of failing with SQLITE_BUSY on a lock upgrade. Reads go
+// through a separate, read-only pool of several connections, which WAL mode lets run beside the
+// writer. An in-memory database uses one connection for both.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+// Store is a store.Store over SQLite or PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	d     *dialect
+	write *sql.DB // one connection on SQLite; the whole pool on PostgreSQL
+	read  *sql.DB // a read-only pool on SQLite; the same as write on PostgreSQL
+
+	rebound sync.Map // query with ? placeholders → query in the dialect's style
+}
+
+var _ store.Store = (*Store)(nil)
+
+// sqlitePragmas are set on every SQLite connection. WAL lets readers run beside the writer;
+// synchronous=NORMAL is durable across application crashes in WAL mode and avoids an fsync per
+// commit; busy_timeout makes a connection wait for another process's lock instead of failing.
+var sqlitePragmas = []string{"busy_timeout(5000)", "foreign_keys(1)", "synchronous(NORMAL)"}
+
+// Open connects to the database named by dsn. It does not migrate: call Migrate, or check
+// SchemaUpToDate.
+//
+// SQLite DSNs are sqlite:///abs/path.db, sqlite://relative/path.db, sqlite:path.db and
+// sqlite::memory:; extra driver parameters may follow a "?". PostgreSQL DSNs are the usual
+// postgres:// or postgresql:// URLs (runtime parameters such as search_path may be given as
+// query parameters).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	default:
+		return nil, fmt.Errorf("sqlstore: unsupported database DSN (want sqlite:... or postgres://...)")
+	}
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: opening postgres: %w", err)
+	}
+	n := max(8, 4*runtime.GOMAXPROCS(0))
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	s := &Store{d: postgresDialect, write: db, read: db}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: connecting to postgres: %w", err)
+	}
+	return s, nil
+}
+
+// openSQLite opens rest, the DSN after "sqlite:": "//" + path, a bare path, or ":memory:".
+func openSQLite(ctx context.Context, rest string) (*Store, error) {
+	path, extra, _ := strings.Cut(rest, "?")
+	if p, ok := strings.CutPrefix(path, "//"); ok {
+		path = p // sqlite:///abs → /abs; sqlite://rel → rel
+	}
+	if path == "" {
+		return nil, errors.New("sqlstore: sqlite DSN names no file")
+	}
+	params := func(pragmas []string, more ...string) string {
+		q := url.Values{}
+		for _, p := range pragmas {
+			q.Add("_pragma", p)
+		}
+		for i := 0; i+1 < len(more); i += 2 {
+			q.Set(more[i], more[i+1])
+		}
+		enc := q.Encode()
+		if extra != "" {
+			enc += "&" + extra
+		}
+		return enc
+	}
+	open := func(dsn string, conns int) (*sql.DB, error) {
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: opening sqlite: %w", err)
+		}
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		if err := db.PingContext(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlstore: opening sqlite: %w", err)
+		}
+		return db, nil
+	}
+
+	if path == ":memory:" {
+		// A private in-memory database lives as long as its one connection; the pool never
+		// closes it (no lifetime, no idle timeout), and reads share it.
+		db, err := open(":memory:?"+params(sqlitePragmas, "_txlock", "immediate"), 1)
+		if err != nil {
+			return nil, err
+		}
+		return &Store{d: sqliteDialect, write: db, read: db}, nil
+	}
+
+	// The writer opens first: it turns on WAL, which is persistent in the file, before any
+	// read-only connection (which could not change the journal mode) exists.
+	w, err := open(path+"?"+params(append([]string{"journal_mode(WAL)"}, sqlitePragmas...), "_txlock", "immediate"), 1)
+	if err != nil {
+		return nil, err
+	}
+	r, err := open(path+"?"+params(append([]string{"query_only(1)"}, sqlitePragmas...)), max(4, 2*runtime.GOMAXPROCS(0)))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	return &Store{d: sqliteDialect, write: w, read: r}, nil
+}
+
+// Dialect reports "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: ping: %w", err)
+	}
+	if s.read != s.write {
+		if err := s.read.PingContext(ctx); err != nil {
+			return fmt.Errorf("sqlstore: ping: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close closes every connection.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// q returns query, written with ? placeholders, in the dialect's placeholder style.
+func (s *Store) q(query string) string {
+	if !s.d.numbered {
+		return query
+	}
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	out := s.d.rebind(query)
+	s.rebound.Store(query, out)
+	return out
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// commitThen wraps an error that a transaction function returns after doing work that must be
+// kept: inTx commits, then returns the wrapped error (a detected refresh-token reuse revokes
+// the family and still fails).
+type commitThen struct{ err error }
+
+func (c commitThen) Error() string { return c.err.Error() }
+
+// inTx runs fn in one write transaction: committed when fn returns nil or a commitThen, rolled
+// back otherwise.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	ferr := fn(tx)
+	var keep commitThen
+	if ferr != nil && !errors.As(ferr, &keep) {
+		_ = tx.Rollback()
+		return ferr
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return keep.err
+}
+
+// affected returns how many rows res touched.
+func affected(res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -1,0 +1,116 @@
+// Package tokentest holds an in-memory store.SigningKeys for the token package's tests and for
+// packages that need signing keys without a database.
+//
+// It implements the three methods with the semantics store.SigningKeys documents, under one
+// mutex; it is a real implementation, not a mock, so tests over it exercise the same rules as
+// over sqlstore.
+package tokentest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+// SigningKeys is an in-memory store.SigningKeys. The zero value is ready to use.
+type SigningKeys struct {
+	mu   sync.Mutex
+	keys []store.SigningKey
+	// Lists counts ListSigningKeys calls, so tests can see how often the store is read.
+	lists int
+}
+
+var _ store.SigningKeys = (*SigningKeys)(nil)
+
+// Lists reports how many times ListSigningKeys was called.
+func (s *SigningKeys) Lists() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists
+}
+
+// ListSigningKeys returns every key ordered by CreatedAt.
+func (s *SigningKeys) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lists++
+	out := make([]store.SigningKey, len(s.keys))
+	for i, k := range s.keys {
+		out[i] = clone(k)
+	}
+	slices.SortStableFunc(out, func(a, b store.SigningKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+// CreateSigningKey stores a key; store.ErrConflict when its KID is taken, or when it is current
+// or next and its Alg already has a key in that state.
+func (s *SigningKeys) CreateSigningKey(ctx context.Context, k store.SigningKey) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, have := range s.keys {
+		if have.KID == k.KID {
+			return fmt.Errorf("signing key %s: %w", k.KID, store.ErrConflict)
+		}
+		if (k.State == store.KeyCurrent || k.State == store.KeyNext) && have.Alg == k.Alg && have.State == k.State {
+			return fmt.Errorf("%s already has a %s key: %w", k.Alg, k.State, store.ErrConflict)
+		}
+	}
+	s.keys = append(s.keys, clone(k))
+	return nil
+}
+
+// RotateSigningKeys makes, for alg: current → previous (PublishUntil = publishUntil), next →
+// current (ActivatedAt = now), newNext → next, and previous past PublishUntil → retired. Without
+// a next key to promote it fails with store.ErrNotFound and changes nothing.
+func (s *SigningKeys) RotateSigningKeys(ctx context.Context, alg string, newNext store.SigningKey, now, publishUntil time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := -1
+	for i, k := range s.keys {
+		if k.KID == newNext.KID {
+			return fmt.Errorf("signing key %s: %w", newNext.KID, store.ErrConflict)
+		}
+		if k.Alg == alg && k.State == store.KeyNext {
+			next = i
+		}
+	}
+	if next < 0 {
+		return fmt.Errorf("no next %s key: %w", alg, store.ErrNotFound)
+	}
+	for i := range s.keys {
+		k := &s.keys[i]
+		if k.Alg != alg {
+			continue
+		}
+		switch k.State {
+		case store.KeyCurrent:
+			k.State, k.PublishUntil = store.KeyPrevious, publishUntil
+		case store.KeyPrevious:
+			if !now.Before(k.PublishUntil) {
+				k.State = store.KeyRetired
+			}
+		}
+	}
+	s.keys[next].State, s.keys[next].ActivatedAt = store.KeyCurrent, now
+	newNext.Alg, newNext.State = alg, store.KeyNext
+	s.keys = append(s.keys, clone(newNext))
+	return nil
+}
+
+func clone(k store.SigningKey) store.SigningKey {
+	k.PrivateSealed = slices.Clone(k.PrivateSealed)
+	return k
+}

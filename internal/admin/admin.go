@@ -21,12 +21,21 @@ type PasswordHasher interface {
 	Hash(ctx context.Context, password string) (string, error)
 }
 
+// SigningKeys makes sure signing keys exist for an algorithm (token.Keys satisfies it).
+type SigningKeys interface {
+	// Ensure creates a current and a next key for each algorithm that lacks them.
+	Ensure(ctx context.Context, algs ...string) error
+}
+
 // Service is the management service over one tenant's store.
 type Service struct {
 	Store  store.Store
 	Hasher PasswordHasher
 	// Box seals secrets that must be recoverable (HS256 signing secrets).
 	Box *seal.Box
+	// Keys, when set, gets signing keys made for the algorithm of every API created, so that
+	// a running server can sign for it at once. Nil leaves that to the server's start.
+	Keys SigningKeys
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

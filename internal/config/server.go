@@ -3,7 +3,7 @@
 // the Auth0 Deploy CLI). Both are strict: unknown keys are errors and Validate reports every
 // problem at once with its path.
 //
-// It is a leaf: it imports nothing of ours. No other package reads the environment; flags and
+// It is a leaf: of ours it imports only seal (itself a leaf), to read the key-encryption key. No other package reads the environment; flags and
 // SESAME_* variables are folded into a Server here by the CLI.
 package config
 

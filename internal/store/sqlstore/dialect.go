@@ -32,6 +32,10 @@ type dialect struct {
 	isUnique func(err error) bool
 	// hasTable is a query with one placeholder (a table name) returning 0 or 1.
 	hasTable string
+	// lockKeys, when not empty, is run first in a signing-key rotation with the alg as its one
+	// argument, to serialise rotations of one alg (PostgreSQL's row locks would otherwise let
+	// concurrent rotations deadlock; SQLite's BEGIN IMMEDIATE already serialises them).
+	lockKeys string
 	// lock serialises migrations across processes on conn; the returned func releases it.
 	lock func(ctx context.Context, conn *sql.Conn) (func(), error)
 }
@@ -75,6 +79,7 @@ var postgresDialect = &dialect{
 	},
 	// to_regclass resolves the name through search_path, so a per-schema database works.
 	hasTable: `SELECT COUNT(*) FROM (SELECT to_regclass(?) AS t) r WHERE t IS NOT NULL`,
+	lockKeys: `SELECT pg_advisory_xact_lock(hashtextextended('sesame signing keys ' || ?, 0))`,
 	lock: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLockKey)); err != nil {
 			return nil, fmt.Errorf("sqlstore: taking the migration lock: %w", err)

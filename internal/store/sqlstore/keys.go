@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -38,11 +37,15 @@ func (s *Store) CreateSigningKey(ctx context.Context, k store.SigningKey) error 
 // RotateSigningKeys, for alg and in one transaction, retires previous keys whose PublishUntil
 // has passed, makes the current key previous (published until publishUntil), promotes the
 // next key to current and stores newNext as next. Without a next key to promote it fails with
-// ErrNotFound and changes nothing; a concurrent rotation on another node makes one of the two
-// fail with ErrConflict.
+// ErrNotFound and changes nothing. Concurrent rotations of one alg run one after the other.
 func (s *Store) RotateSigningKeys(ctx context.Context, alg string, newNext store.SigningKey, now, publishUntil time.Time) error {
 	newNext.Alg, newNext.State = alg, store.KeyNext
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx querier) error {
+		if s.d.lockKeys != "" {
+			if _, err := tx.ExecContext(ctx, s.q(s.d.lockKeys), alg); err != nil {
+				return fmt.Errorf("sqlstore: locking %s signing keys: %w", alg, err)
+			}
+		}
 		steps := []struct {
 			what  string
 			query string
@@ -68,13 +71,16 @@ func (s *Store) RotateSigningKeys(ctx context.Context, alg string, newNext store
 	})
 }
 
+// useOnce inserts a key, or replaces it only when it has expired: one atomic statement.
+const useOnce = `INSERT INTO used_once (use_key, expires_at) VALUES (?, ?)
+ON CONFLICT (use_key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?`
+
 // UseOnce records key until expiresAt; ErrConflict when it was recorded before and has not
 // expired. The insert-or-replace-if-expired is one statement, so of concurrent calls exactly
 // one succeeds.
 func (s *Store) UseOnce(ctx context.Context, key string, expiresAt time.Time) error {
 	now := time.Now().UnixNano()
-	n, err := affected(s.write.ExecContext(ctx, s.q(`INSERT INTO used_once (use_key, expires_at) VALUES (?, ?)
-ON CONFLICT (use_key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?`),
+	n, err := affected(s.write.ExecContext(ctx, s.q(useOnce),
 		key, expiresAt.UnixNano(), now))
 	if err != nil {
 		return fmt.Errorf("sqlstore: recording single-use key: %w", err)

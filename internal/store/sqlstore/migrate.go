@@ -80,7 +80,7 @@ func (s *Store) migrate(ctx context.Context, fsys fs.FS) error {
 	if err != nil {
 		return err
 	}
-	conn, err := s.write.Conn(ctx)
+	conn, err := s.write.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrating: %w", err)
 	}

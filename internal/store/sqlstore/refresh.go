@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/store"
@@ -47,6 +48,14 @@ FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.hash
 	tokenRotated = `SELECT rotated_at FROM refresh_tokens WHERE hash = ?`
 	touchToken   = `UPDATE refresh_tokens SET idle_expires_at = ? WHERE hash = ?`
 	revokeFamily = `UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`
+	// capFamilies revokes a user's and client's live families beyond the newest ones but the
+	// new family itself; NOLIMIT is the dialect's "no limit".
+	capFamilies = `UPDATE refresh_families SET revoked_at = ? WHERE id IN (
+  SELECT id FROM refresh_families
+  WHERE user_id = ? AND client_id = ? AND id <> ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+  ORDER BY created_at DESC, id DESC LIMIT NOLIMIT OFFSET ?)`
+	revokeTokenFamily = `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, ?)
+WHERE id = (SELECT family_id FROM refresh_tokens WHERE hash = ?) RETURNING `
 )
 
 func scanTokenAndFamily(ctx context.Context, s *Store, q querier, hash string) (store.RefreshFamily, store.RefreshToken, error) {
@@ -69,7 +78,7 @@ func scanTokenAndFamily(ctx context.Context, s *Store, q querier, hash string) (
 // transaction.
 func (s *Store) CreateRefreshFamily(ctx context.Context, f store.RefreshFamily, first store.RefreshToken) error {
 	first.FamilyID = f.ID
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx querier) error {
 		if err := insertRow(ctx, s, tx, families, &f); err != nil {
 			return err
 		}
@@ -78,10 +87,7 @@ func (s *Store) CreateRefreshFamily(ctx context.Context, f store.RefreshFamily, 
 		}
 		// Live means not revoked and not past its absolute expiry when the new family starts.
 		// The new family itself is kept: the newest cap-1 others survive.
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE refresh_families SET revoked_at = ? WHERE id IN (
-  SELECT id FROM refresh_families
-  WHERE user_id = ? AND client_id = ? AND id <> ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
-  ORDER BY created_at DESC, id DESC LIMIT `+s.d.noLimit+` OFFSET ?)`),
+		_, err := tx.ExecContext(ctx, s.q(strings.Replace(capFamilies, "NOLIMIT", s.d.noLimit, 1)),
 			timeVal(f.CreatedAt), f.UserID, f.ClientID, f.ID, timeVal(f.CreatedAt), store.MaxFamiliesPerUserClient-1)
 		if err != nil {
 			return fmt.Errorf("sqlstore: capping refresh-token families: %w", err)
@@ -101,7 +107,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (store.Refresh
 // ErrReused, so callers can log whose token it was).
 func (s *Store) RedeemRefreshToken(ctx context.Context, r store.Redemption) (store.RefreshFamily, error) {
 	var fam store.RefreshFamily
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx querier) error {
 		f, t, err := scanTokenAndFamily(ctx, s, tx, r.Hash)
 		if err != nil {
 			return err
@@ -170,8 +176,7 @@ func reached(deadline, now time.Time) bool { return !deadline.IsZero() && !now.B
 // revocation time) and returns it; ErrNotFound if no token has this hash.
 func (s *Store) RevokeRefreshFamily(ctx context.Context, hash string, at time.Time) (store.RefreshFamily, error) {
 	var f store.RefreshFamily
-	err := s.write.QueryRowContext(ctx, s.q(`UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, ?)
-WHERE id = (SELECT family_id FROM refresh_tokens WHERE hash = ?) RETURNING `+families.colList("")),
+	err := s.write.QueryRowContext(ctx, s.q(revokeTokenFamily+families.colList("")),
 		timeVal(at), hash).Scan(families.scan(&f)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, fmt.Errorf("sqlstore: refresh token: %w", store.ErrNotFound)

@@ -38,8 +38,8 @@ import (
 // Store is a store.Store over SQLite or PostgreSQL. It is safe for concurrent use.
 type Store struct {
 	d     *dialect
-	write *sql.DB // one connection on SQLite; the whole pool on PostgreSQL
-	read  *sql.DB // a read-only pool on SQLite; the same as write on PostgreSQL
+	write *pool // one connection on SQLite; the whole pool on PostgreSQL
+	read  *pool // a read-only pool on SQLite; the same as write on PostgreSQL
 
 	rebound sync.Map // query with ? placeholders → query in the dialect's style
 }
@@ -77,7 +77,8 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	n := max(8, 4*runtime.GOMAXPROCS(0))
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
-	s := &Store{d: postgresDialect, write: db, read: db}
+	p := &pool{db: db}
+	s := &Store{d: postgresDialect, write: p, read: p}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: connecting to postgres: %w", err)
@@ -131,7 +132,8 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Store{d: sqliteDialect, write: db, read: db}, nil
+		p := &pool{db: db, cache: true}
+		return &Store{d: sqliteDialect, write: p, read: p}, nil
 	}
 
 	// The writer opens first: it turns on WAL, which is persistent in the file, before any
@@ -145,7 +147,7 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	return &Store{d: sqliteDialect, write: w, read: r}, nil
+	return &Store{d: sqliteDialect, write: &pool{db: w, cache: true}, read: &pool{db: r, cache: true}}, nil
 }
 
 // Dialect reports "sqlite" or "postgres".
@@ -153,11 +155,11 @@ func (s *Store) Dialect() string { return s.d.name }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.write.PingContext(ctx); err != nil {
+	if err := s.write.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore: ping: %w", err)
 	}
 	if s.read != s.write {
-		if err := s.read.PingContext(ctx); err != nil {
+		if err := s.read.db.PingContext(ctx); err != nil {
 			return fmt.Errorf("sqlstore: ping: %w", err)
 		}
 	}
@@ -166,9 +168,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	err := s.write.db.Close()
 	if s.read != s.write {
-		err = errors.Join(err, s.read.Close())
+		err = errors.Join(err, s.read.db.Close())
 	}
 	return err
 }
@@ -186,13 +188,6 @@ func (s *Store) q(query string) string {
 	return out
 }
 
-// querier is what *sql.DB and *sql.Tx share.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // commitThen wraps an error that a transaction function returns after doing work that must be
 // kept: inTx commits, then returns the wrapped error (a detected refresh-token reuse revokes
 // the family and still fails).
@@ -202,18 +197,22 @@ func (c commitThen) Error() string { return c.err.Error() }
 
 // inTx runs fn in one write transaction: committed when fn returns nil or a commitThen, rolled
 // back otherwise.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
+	t, err := s.write.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	ferr := fn(tx)
+	var missed []string
+	if s.write.cache {
+		defer func() { s.write.prepare(context.WithoutCancel(ctx), missed) }()
+	}
+	ferr := fn(tx{tx: t, p: s.write, missed: &missed})
 	var keep commitThen
 	if ferr != nil && !errors.As(ferr, &keep) {
-		_ = tx.Rollback()
+		_ = t.Rollback()
 		return ferr
 	}
-	if err := tx.Commit(); err != nil {
+	if err := t.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
 	return keep.err

@@ -1,11 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,7 +21,7 @@ func TestSQLiteMemory(t *testing.T) {
 }
 
 func TestPostgres(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, PostgresDSN(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, sqlstore.PostgresDSN(t)) })
 }
 
 // open opens and migrates dsn, closing the store when the test ends.
@@ -41,45 +36,6 @@ func open(t *testing.T, dsn string) *sqlstore.Store {
 		t.Fatalf("Migrate: %v", err)
 	}
 	return s
-}
-
-// PostgresDSN returns a DSN for a fresh, empty schema in the database SESAME_TEST_POSTGRES
-// names, dropped when the test ends; it skips the test when the variable is unset.
-func PostgresDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("SESAME_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("SESAME_TEST_POSTGRES not set: skipping PostgreSQL conformance")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "s_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("creating schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("SESAME_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func TestOpenDSNs(t *testing.T) {

@@ -126,7 +126,7 @@ func insertRow[T any](ctx context.Context, s *Store, q querier, t *table[T], v *
 // updateRow reads the record, applies fn to it and writes it back, in one transaction. The key
 // is immutable: fn changing it is an error.
 func updateRow[T any](ctx context.Context, s *Store, t *table[T], key string, fn func(*T) error) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx querier) error {
 		v, err := getRow(ctx, s, tx, t, key)
 		if err != nil {
 			return err

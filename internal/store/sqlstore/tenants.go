@@ -39,7 +39,7 @@ func (s *Store) GetTenant(ctx context.Context) (store.Tenant, error) {
 
 // UpdateTenant applies fn to the settings, creating them if absent, in one transaction.
 func (s *Store) UpdateTenant(ctx context.Context, fn func(*store.Tenant) error) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx querier) error {
 		t, err := readTenant(ctx, tx)
 		if err != nil {
 			return err

@@ -47,7 +47,7 @@ func (s *Store) UpdateConnection(ctx context.Context, name string, fn func(*stor
 
 // DeleteConnection deletes the connection and every user in it, in one transaction.
 func (s *Store) DeleteConnection(ctx context.Context, name string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx querier) error {
 		if err := deleteRow(ctx, s, tx, connections, name); err != nil {
 			return err
 		}
@@ -164,10 +164,12 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 	return deleteRow(ctx, s, s.write, users, userID)
 }
 
+const recordLogin = `UPDATE users SET logins_count = logins_count + 1, last_login = ?, last_ip = ? WHERE id = ?`
+
 // RecordLogin counts a successful login in one statement, so concurrent logins never lose one.
 func (s *Store) RecordLogin(ctx context.Context, userID string, at time.Time, ip string) error {
 	n, err := affected(s.write.ExecContext(ctx,
-		s.q(`UPDATE users SET logins_count = logins_count + 1, last_login = ?, last_ip = ? WHERE id = ?`),
+		s.q(recordLogin),
 		timeVal(at), ip, userID))
 	if err != nil {
 		return fmt.Errorf("sqlstore: recording login of user %q: %w", userID, err)

@@ -20,21 +20,35 @@ import (
 type NewStore func(t *testing.T) store.Store
 
 // Run runs the whole suite against the backend newStore builds.
+// The aggregates' groups run in parallel with each other (every case has its own store).
 func Run(t *testing.T, newStore NewStore) {
-	t.Run("Tenant", func(t *testing.T) { testTenant(t, newStore) })
-	t.Run("Clients", func(t *testing.T) { testClients(t, newStore) })
-	t.Run("ResourceServers", func(t *testing.T) { testResourceServers(t, newStore) })
-	t.Run("Connections", func(t *testing.T) { testConnections(t, newStore) })
-	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
-	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, newStore) })
-	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, newStore) })
-	t.Run("Replay", func(t *testing.T) { testReplay(t, newStore) })
-	t.Run("Logs", func(t *testing.T) { testLogs(t, newStore) })
-	t.Run("Ping", func(t *testing.T) {
-		if err := newStore(t).Ping(t.Context()); err != nil {
-			t.Errorf("Ping: got %v, want nil", err)
-		}
-	})
+	groups := []struct {
+		name string
+		run  func(*testing.T, NewStore)
+	}{
+		{"Tenant", testTenant},
+		{"Clients", testClients},
+		{"ResourceServers", testResourceServers},
+		{"Connections", testConnections},
+		{"Users", testUsers},
+		{"RefreshTokens", testRefreshTokens},
+		{"SigningKeys", testSigningKeys},
+		{"Replay", testReplay},
+		{"Logs", testLogs},
+		{"Ping", testPing},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
+			g.run(t, newStore)
+		})
+	}
+}
+
+func testPing(t *testing.T, newStore NewStore) {
+	if err := newStore(t).Ping(t.Context()); err != nil {
+		t.Errorf("Ping: got %v, want nil", err)
+	}
 }
 
 // base is a fixed instant with nanoseconds and a non-UTC zone: stores must keep the instant

@@ -1,0 +1,126 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+// StrategyAuth0 is the strategy of the built-in user database.
+const StrategyAuth0 = "auth0"
+
+// Strategies are the connection strategies Sesame can serve.
+var Strategies = []string{StrategyAuth0}
+
+// connectionName is Auth0's rule for connection names: letters, digits and single hyphens
+// between them (the name is the realm parameter and appears in URLs).
+var connectionName = regexp.MustCompile(`^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$`)
+
+// CheckConnectionName validates a connection name.
+func CheckConnectionName(name string) error {
+	switch {
+	case name == "":
+		return invalid("name", "is required")
+	case len(name) > 128:
+		return invalid("name", "longer than 128 characters")
+	case !connectionName.MatchString(name):
+		return invalid("name", "%q may only hold letters, digits and single hyphens between them", name)
+	}
+	return nil
+}
+
+// CreateConnection creates a connection ("auth0" strategy when strategy is empty) enabled for
+// the given clients, which must exist.
+func (s *Service) CreateConnection(ctx context.Context, name, strategy string, enabledClients []string) (store.Connection, error) {
+	if strategy == "" {
+		strategy = StrategyAuth0
+	}
+	var errs []error
+	if err := CheckConnectionName(name); err != nil {
+		errs = append(errs, err)
+	}
+	if !slices.Contains(Strategies, strategy) {
+		errs = append(errs, invalid("strategy", "%q is not supported (want one of %v)", strategy, Strategies))
+	}
+	for i, id := range enabledClients {
+		if slices.Index(enabledClients, id) != i {
+			errs = append(errs, invalid(fmt.Sprintf("enabled_clients[%d]", i), "%q is listed twice", id))
+			continue
+		}
+		if _, err := s.Store.GetClient(ctx, id); errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, invalid(fmt.Sprintf("enabled_clients[%d]", i), "no client has id %q", id))
+		} else if err != nil {
+			return store.Connection{}, err
+		}
+	}
+	if len(errs) > 0 {
+		return store.Connection{}, errors.Join(errs...)
+	}
+	now := s.now()
+	c := store.Connection{
+		ID:             store.NewConnectionID(),
+		Name:           name,
+		Strategy:       strategy,
+		EnabledClients: slices.Clone(enabledClients),
+		Options:        map[string]any{},
+		CreatedAt:      now,
+		UpdatedAt:      now,
+	}
+	if c.EnabledClients == nil {
+		c.EnabledClients = []string{}
+	}
+	if err := s.Store.CreateConnection(ctx, c); err != nil {
+		return store.Connection{}, storeErr(err, "connection", name)
+	}
+	return c, nil
+}
+
+// GetConnection returns a connection by name.
+func (s *Service) GetConnection(ctx context.Context, name string) (store.Connection, error) {
+	c, err := s.Store.GetConnection(ctx, name)
+	return c, storeErr(err, "connection", name)
+}
+
+// ListConnections returns every connection ordered by name.
+func (s *Service) ListConnections(ctx context.Context) ([]store.Connection, error) {
+	return s.Store.ListConnections(ctx)
+}
+
+// DeleteConnection deletes a connection and every user in it (Auth0 does the same). Their
+// refresh tokens stop working: a refresh for a deleted user fails.
+func (s *Service) DeleteConnection(ctx context.Context, name string) error {
+	return storeErr(s.Store.DeleteConnection(ctx, name), "connection", name)
+}
+
+// EnableClient lets the client log users in through the connection; enabling twice is not an
+// error.
+func (s *Service) EnableClient(ctx context.Context, connection, clientID string) error {
+	if _, err := s.Store.GetClient(ctx, clientID); err != nil {
+		return storeErr(err, "client", clientID)
+	}
+	err := s.Store.UpdateConnection(ctx, connection, func(c *store.Connection) error {
+		if !slices.Contains(c.EnabledClients, clientID) {
+			c.EnabledClients = append(c.EnabledClients, clientID)
+			c.UpdatedAt = s.now()
+		}
+		return nil
+	})
+	return storeErr(err, "connection", connection)
+}
+
+// DisableClient stops the client from using the connection; disabling a client that is not
+// enabled is not an error.
+func (s *Service) DisableClient(ctx context.Context, connection, clientID string) error {
+	err := s.Store.UpdateConnection(ctx, connection, func(c *store.Connection) error {
+		if slices.Contains(c.EnabledClients, clientID) {
+			c.EnabledClients = slices.DeleteFunc(c.EnabledClients, func(id string) bool { return id == clientID })
+			c.UpdatedAt = s.now()
+		}
+		return nil
+	})
+	return storeErr(err, "connection", connection)
+}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/sesameauth/sesame/internal/admin"
+	"github.com/sesameauth/sesame/internal/config"
+	"github.com/sesameauth/sesame/internal/password"
+	"github.com/sesameauth/sesame/internal/seal"
+	"github.com/sesameauth/sesame/internal/store/sqlstore"
+	"github.com/sesameauth/sesame/internal/token"
+)
+
+// configEnv names the config file when --config is not given.
+const configEnv = "SESAME_CONFIG"
+
+// globalFlags are the root's persistent flags; every command has them.
+type globalFlags struct {
+	config string
+	json   bool
+}
+
+// globalFlags registers the persistent flags shared by every command: the config file, the
+// database and key-encryption key (so that admin verbs can point at a database without a
+// config file) and --json output. Flags that map to a server config key are named after it
+// (config.FlagName) and read back by resolveServerConfig only when the user set them.
+func (a *app) globalFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&a.flags.config, "config", "", "server config file (YAML; or $"+configEnv+")")
+	fs.String("db", "", "database DSN: sqlite:///path/sesame.db or postgres://... (default "+config.DefaultDB+")")
+	fs.String("kek", "", "key-encryption key, base64 of 32 bytes (prefer --kek-file or $SESAME_KEK)")
+	fs.String("kek-file", "", "file holding the base64 key-encryption key")
+	fs.Bool("migrate", false, "apply pending database migrations before running (default for SQLite)")
+	fs.BoolVar(&a.flags.json, "json", false, "print JSON (Auth0 Management API field names) instead of tables")
+}
+
+// serverFlags registers the serve-only flags on a command (serve, demo). Each is named after
+// its server config key and, like the global ones, overrides the environment and the config
+// file only when given.
+func serverFlags(fs *pflag.FlagSet) {
+	fs.String("addr", "", "listen address host:port (default "+config.DefaultAddr+")")
+	fs.String("issuer", "", "public issuer URL, e.g. https://auth.example.com/ (default derived from --addr)")
+	fs.String("tls-cert", "", "TLS certificate PEM file (with --tls-key)")
+	fs.String("tls-key", "", "TLS private key PEM file (with --tls-cert)")
+	fs.Bool("tls-self-signed", false, "serve TLS with a throwaway self-signed certificate")
+	fs.String("log-format", "", "log format: text or json (default "+config.DefaultLogFormat+")")
+	fs.String("log-level", "", "log level: debug, info, warn or error (default "+config.DefaultLogLevel+")")
+}
+
+// resolveServerConfig merges, in rising precedence, the defaults, the config file (--config
+// or $SESAME_CONFIG), the SESAME_* variables and the flags the user set, then normalises and
+// validates the result (every problem at once).
+func (a *app) resolveServerConfig(cmd *cobra.Command) (config.Server, error) {
+	path := a.flags.config
+	if !cmd.Flags().Changed("config") {
+		path, _ = a.env(configEnv)
+	}
+	cfg := config.DefaultServer()
+	if path != "" {
+		var err error
+		if cfg, err = config.LoadServer(path); err != nil {
+			return config.Server{}, err
+		}
+	}
+	if err := cfg.ApplyEnv(a.lookupEnv); err != nil {
+		return config.Server{}, err
+	}
+	var problems []config.Problem
+	for _, key := range config.ServerKeys() {
+		name := config.FlagName(key)
+		if key == "auto_migrate" {
+			name = "migrate"
+		}
+		f := cmd.Flags().Lookup(name)
+		if f == nil || !f.Changed {
+			continue
+		}
+		if err := cfg.Set(key, f.Value.String()); err != nil {
+			problems = append(problems, config.Problem{Path: "--" + name, Message: err.Error()})
+		}
+	}
+	if len(problems) > 0 {
+		return config.Server{}, &config.ServerConfigError{Source: "flags", Problems: problems}
+	}
+	cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		return config.Server{}, err
+	}
+	return cfg, nil
+}
+
+// backend is an opened database with the services the admin verbs use.
+type backend struct {
+	cfg   config.Server
+	store *sqlstore.Store
+	box   *seal.Box
+	keys  *token.Keys
+	svc   *admin.Service
+}
+
+func (b *backend) Close() error { return b.store.Close() }
+
+// openBackend resolves the config, reads (or on first use creates) the key-encryption key,
+// opens the database and migrates it when the config says so (SQLite by default; PostgreSQL
+// only with --migrate or auto_migrate: true). An unmigrated database is an error otherwise.
+func (a *app) openBackend(cmd *cobra.Command) (*backend, error) {
+	cfg, err := a.resolveServerConfig(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return a.openBackendWith(cmd, cfg, cfg.MigrateOnStart())
+}
+
+func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate bool) (*backend, error) {
+	kek, src, err := cfg.LoadKEK()
+	if err != nil {
+		return nil, err
+	}
+	if src.Created {
+		fmt.Fprintf(cmd.ErrOrStderr(), "sesame: created key-encryption key file %s; back it up with the database (without it, signing keys and sealed secrets cannot be opened)\n", src.Path)
+	}
+	box, err := seal.New(kek)
+	if err != nil {
+		return nil, err
+	}
+	ctx := cmd.Context()
+	st, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	if migrate {
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("migrating database: %w", err)
+		}
+	} else if ok, err := st.SchemaUpToDate(ctx); err != nil || !ok {
+		st.Close()
+		if err == nil {
+			err = errors.New("database schema is out of date: run `sesame migrate` (or pass --migrate)")
+		}
+		return nil, err
+	}
+	keys := token.NewKeys(st, box, nil)
+	hasher := password.NewHasher(password.Params{
+		MemoryKiB:   cfg.PasswordHashMemoryKiB,
+		Iterations:  cfg.PasswordHashIterations,
+		Parallelism: 1,
+	}, 0)
+	return &backend{
+		cfg:   cfg,
+		store: st,
+		box:   box,
+		keys:  keys,
+		svc:   &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys},
+	}, nil
+}
+
+// openService is openBackend for commands that need only the admin service.
+func (a *app) openService(cmd *cobra.Command) (*admin.Service, func() error, error) {
+	b, err := a.openBackend(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.svc, b.Close, nil
+}

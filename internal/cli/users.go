@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesameauth/sesame/internal/admin"
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+func newUsersCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Manage users of database connections",
+	}
+	cmd.AddCommand(
+		newUsersListCmd(a),
+		&cobra.Command{
+			Use:   "show USER_ID",
+			Short: "Show a user (never the password hash)",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				svc, closeFn, err := a.openService(cmd)
+				if err != nil {
+					return err
+				}
+				defer closeFn()
+				u, err := svc.GetUser(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return a.output(cmd, userView(u), func(w io.Writer) error { return printUser(w, u) })
+			},
+		},
+		newUsersCreateCmd(a),
+		userActionCmd(a, "delete", "Delete a user and revoke their refresh tokens", "Deleted", (*admin.Service).DeleteUser),
+		userActionCmd(a, "block", "Block a user: logins and refreshes fail with \"user is blocked\"", "Blocked", (*admin.Service).BlockUser),
+		userActionCmd(a, "unblock", "Unblock a user", "Unblocked", (*admin.Service).UnblockUser),
+		newUsersSetPasswordCmd(a),
+		newUsersImportCmd(a),
+	)
+	return cmd
+}
+
+func newUsersListCmd(a *app) *cobra.Command {
+	var f store.UserFilter
+	cmd := &cobra.Command{
+		Use:   "list [--connection NAME]",
+		Short: "List users",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, closeFn, err := a.openService(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			us, err := svc.ListUsers(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			views := make([]userJSON, 0, len(us))
+			rows := make([][]string, 0, len(us))
+			for _, u := range us {
+				views = append(views, userView(u))
+				rows = append(rows, []string{u.ID, u.Connection, u.Email, orDash(u.Username), yesNo(u.Blocked), itoa(u.LoginsCount)})
+			}
+			return a.output(cmd, views, func(w io.Writer) error {
+				return printTable(w, []string{"USER ID", "CONNECTION", "EMAIL", "USERNAME", "BLOCKED", "LOGINS"}, rows)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&f.Connection, "connection", "", "only users of this connection")
+	cmd.Flags().IntVar(&f.Limit, "limit", 0, "at most this many users (0: all)")
+	cmd.Flags().IntVar(&f.Offset, "offset", 0, "skip this many users")
+	return cmd
+}
+
+func userActionCmd(a *app, verb, short, done string, op func(*admin.Service, context.Context, string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   verb + " USER_ID",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, closeFn, err := a.openService(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			if err := op(svc, cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			return a.output(cmd, map[string]string{strings.ToLower(done): args[0]}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%s user %s\n", done, args[0])
+				return err
+			})
+		},
+	}
+}
+
+func newUsersCreateCmd(a *app) *cobra.Command {
+	var (
+		in       admin.UserInput
+		pwStdin  bool
+		blocked  bool
+		verified bool
+	)
+	cmd := &cobra.Command{
+		Use:   "create --connection NAME --email EMAIL [--username NAME] --password-stdin",
+		Short: "Create a user; the password is read from stdin",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !pwStdin {
+				return fmt.Errorf("a password is required: pass it on stdin with --password-stdin (never as a flag)")
+			}
+			pw, err := readSecretStdin(cmd, "password")
+			if err != nil {
+				return err
+			}
+			in.Password, in.Blocked, in.EmailVerified = pw, blocked, verified
+			svc, closeFn, err := a.openService(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			u, err := svc.CreateUser(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			return a.output(cmd, userView(u), func(w io.Writer) error {
+				fmt.Fprintf(w, "Created user %s\n", u.ID)
+				return printUser(w, u)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.Connection, "connection", "", "database connection (required)")
+	f.StringVar(&in.Email, "email", "", "email address (required)")
+	f.StringVar(&in.Username, "username", "", "username (required when the connection requires one)")
+	f.StringVar(&in.Name, "name", "", "full name (default: the email)")
+	f.StringVar(&in.GivenName, "given-name", "", "given name")
+	f.StringVar(&in.FamilyName, "family-name", "", "family name")
+	f.BoolVar(&verified, "email-verified", false, "mark the email as verified")
+	f.BoolVar(&blocked, "blocked", false, "create the user blocked")
+	f.BoolVar(&pwStdin, "password-stdin", false, "read the password from stdin (first line)")
+	return cmd
+}
+
+func newUsersSetPasswordCmd(a *app) *cobra.Command {
+	var pwStdin, revoke bool
+	cmd := &cobra.Command{
+		Use:   "set-password USER_ID --password-stdin [--revoke-refresh-tokens]",
+		Short: "Set a user's password, read from stdin",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !pwStdin {
+				return fmt.Errorf("the new password is read from stdin: pass --password-stdin (never as a flag)")
+			}
+			pw, err := readSecretStdin(cmd, "password")
+			if err != nil {
+				return err
+			}
+			svc, closeFn, err := a.openService(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			if err := svc.SetPassword(cmd.Context(), args[0], pw); err != nil {
+				return err
+			}
+			revoked := 0
+			if revoke {
+				if revoked, err = svc.RevokeRefreshTokens(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+			}
+			return a.output(cmd, map[string]any{"user_id": args[0], "password_changed": true, "revoked_refresh_tokens": revoked}, func(w io.Writer) error {
+				fmt.Fprintf(w, "Password changed for user %s\n", args[0])
+				if revoke {
+					fmt.Fprintf(w, "Revoked %d refresh token families\n", revoked)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from stdin (first line)")
+	cmd.Flags().BoolVar(&revoke, "revoke-refresh-tokens", false, "also revoke the user's refresh tokens (signs out every device)")
+	return cmd
+}
+
+func newUsersImportCmd(a *app) *cobra.Command {
+	var (
+		connection string
+		opts       admin.ImportOptions
+	)
+	cmd := &cobra.Command{
+		Use:   "import --connection NAME FILE [--upsert]",
+		Short: "Import users from an Auth0 bulk-import JSON file (- for stdin)",
+		Long: `Import users from a file in Auth0's bulk user import format: a JSON array of users with
+email, email_verified, user_id, username, given_name, family_name, name, nickname, picture,
+blocked, app_metadata, user_metadata and password_hash (bcrypt) or custom_password_hash.
+Imported users log in with their old password and are rehashed to argon2id on that login.
+Rows fail independently; the command exits non-zero when any row failed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var r io.Reader = cmd.InOrStdin()
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			svc, closeFn, err := a.openService(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			rep, err := svc.ImportUsers(cmd.Context(), connection, r, opts)
+			if err != nil {
+				return err
+			}
+			if err := a.output(cmd, rep, func(w io.Writer) error { return printImport(w, rep) }); err != nil {
+				return err
+			}
+			if len(rep.Failed) > 0 {
+				return fmt.Errorf("%d of %d users were not imported", len(rep.Failed), rep.Total)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&connection, "connection", "", "database connection to import into (required)")
+	cmd.Flags().BoolVar(&opts.Upsert, "upsert", false, "update users that already exist instead of failing them")
+	return cmd
+}
+
+func printImport(w io.Writer, rep admin.ImportReport) error {
+	fmt.Fprintf(w, "Imported %d of %d users: %d inserted, %d updated, %d failed\n", rep.Created+rep.Updated, rep.Total, rep.Created, rep.Updated, len(rep.Failed))
+	for _, f := range rep.Failed {
+		fmt.Fprintf(w, "  failed  %s\n", f)
+	}
+	for _, f := range rep.Warnings {
+		fmt.Fprintf(w, "  warning %s\n", f)
+	}
+	return nil
+}
+
+func printUser(w io.Writer, u store.User) error {
+	fields := [][2]string{
+		{"user_id", u.ID},
+		{"connection", u.Connection},
+		{"email", u.Email},
+		{"email_verified", yesNo(u.EmailVerified)},
+		{"username", orDash(u.Username)},
+		{"name", orDash(u.Name)},
+		{"nickname", orDash(u.Nickname)},
+		{"blocked", yesNo(u.Blocked)},
+		{"logins_count", itoa(u.LoginsCount)},
+		{"last_login", orDash(isoTime(u.LastLogin))},
+		{"created_at", isoTime(u.CreatedAt)},
+	}
+	return printFields(w, fields)
+}

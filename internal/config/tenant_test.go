@@ -299,7 +299,7 @@ users:
 				"users[2].user_id: must look like auth0|<24 hex digits>",
 				"users[3].password_hash: give password or password_hash, not both",
 				"users[4].email: duplicate user (also at users[3])",
-				"users[4].username: must be at most 128 characters, without spaces or @",
+				"users[4].username: must be at most 128 characters, without spaces",
 				"users[4].password_hash: must be a PHC string such as $argon2id$... or $2b$...",
 				`users[5].permissions[0].permission_name: "write" is not a scope of https://api`,
 				"users[5].permissions[1].resource_server_identifier: is required",

@@ -280,8 +280,8 @@ func (tf *TenantFile) validateUsers(v *validator) {
 		if u.Username != "" {
 			key := u.Connection + "\x00" + u.Username
 			switch {
-			case len(u.Username) > 128 || strings.ContainsAny(u.Username, " \t\n@"):
-				v.add(join(p, "username"), "must be at most 128 characters, without spaces or @")
+			case len(u.Username) > 128 || strings.ContainsAny(u.Username, " \t\n"):
+				v.add(join(p, "username"), "must be at most 128 characters, without spaces")
 			case usernames[key] != "":
 				v.add(join(p, "username"), "duplicate user (also at %s)", usernames[key])
 			default:

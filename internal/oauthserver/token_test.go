@@ -2,6 +2,7 @@ package oauthserver_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -91,6 +92,7 @@ func TestTokenErrors(t *testing.T) {
 		{name: "garbage assertion", form: passwordForm("client_secret", "", "client_assertion", "x.y.z", "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
 			status: 401, code: "access_denied", desc: "Unauthorized"},
 	}
+	var bodies strings.Builder
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -110,8 +112,11 @@ func TestTokenErrors(t *testing.T) {
 			if got := r.Header.Get("Cache-Control"); got != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", got)
 			}
+			fmt.Fprintf(&bodies, "%s\n%d %s\n", tt.name, r.Status, r.Raw)
 		})
 	}
+	// The exact bytes of every error body, as SDKs see them.
+	golden(t, "token-errors.golden", []byte(bodies.String()))
 }
 
 // TestScopeRules covers the scope rules of the password grants (WIRE.md §1).

@@ -1,4 +1,3 @@
-//go:build sqlstore
 
 package token_test
 

@@ -4,9 +4,10 @@
 //
 // Both dialects run the same queries: they are written with ? placeholders and rebound to $n
 // for PostgreSQL, and use only syntax both engines accept (ON CONFLICT ... DO UPDATE ... WHERE,
-// RETURNING, partial and expression-free indexes). What differs lives in dialect.go: the
-// placeholder style, the "no limit" spelling, unique-violation error codes, the migration lock
-// and the DDL files under migrations/.
+// RETURNING, partial unique indexes, no expression indexes). What differs lives in dialect.go:
+// the placeholder style, the "no limit" spelling, unique-violation error codes, the migration
+// and key-rotation locks, and the DDL files under migrations/. Case-insensitive email lookups
+// use an email_key column lower-cased in Go, so both engines fold case the same way.
 //
 // Times are stored as BIGINT Unix nanoseconds in UTC (NULL for the zero time) in both dialects,
 // so that a time round-trips exactly; slices, maps and small nested structs are JSON text.
@@ -16,7 +17,8 @@
 // than racing for the file lock, and a writer in another process (the CLI next to a running
 // server) waits busy_timeout instead of failing with SQLITE_BUSY on a lock upgrade. Reads go
 // through a separate, read-only pool of several connections, which WAL mode lets run beside the
-// writer. An in-memory database uses one connection for both.
+// writer. An in-memory database uses one connection for both. SQLite statements are prepared
+// once and reused (pool.go).
 package sqlstore
 
 import (

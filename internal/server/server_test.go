@@ -1,0 +1,125 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/config"
+	"github.com/sesameauth/sesame/internal/seal"
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+// startServer opens a real server on a loopback listener and returns its base URL and client.
+func startServer(t *testing.T, mut func(*config.Server)) (*Server, string, *http.Client) {
+	t.Helper()
+	cfg := config.DefaultServer()
+	cfg.DB = "sqlite://" + filepath.Join(t.TempDir(), "s.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = ln.Addr().String()
+	if mut != nil {
+		mut(&cfg)
+	}
+	cfg.Normalize()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Open(t.Context(), cfg, Options{KEK: seal.NewKEK(), Migrate: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	if tc, err := srv.TLSConfig(); err != nil {
+		t.Fatal(err)
+	} else if tc != nil {
+		roots := x509.NewCertPool()
+		roots.AddCert(srv.SelfSignedCertificate().Leaf)
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+	}
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && err != http.ErrServerClosed {
+			t.Errorf("Serve: %v", err)
+		}
+		srv.Close()
+	})
+	return srv, strings.TrimSuffix(srv.Issuer, "/"), client
+}
+
+func getJSON(t *testing.T, c *http.Client, url string) (int, map[string]any) {
+	t.Helper()
+	res, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	return res.StatusCode, body
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	srv, base, c := startServer(t, nil)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, body := getJSON(t, c, base+path); code != 200 || body["status"] != "ok" {
+			t.Errorf("%s: %d %v", path, code, body)
+		}
+	}
+	if code, body := getJSON(t, c, base+"/.well-known/openid-configuration"); code != 200 || body["issuer"] != srv.Issuer {
+		t.Errorf("discovery: %d issuer %v, want %s", code, body["issuer"], srv.Issuer)
+	}
+}
+
+func TestSelfSignedTLS(t *testing.T) {
+	srv, base, c := startServer(t, func(cfg *config.Server) { cfg.TLSSelfSigned = true })
+	if !strings.HasPrefix(srv.Issuer, "https://127.0.0.1:") {
+		t.Fatalf("issuer = %s, want https://127.0.0.1:PORT/", srv.Issuer)
+	}
+	if code, _ := getJSON(t, c, base+"/healthz"); code != 200 {
+		t.Fatalf("healthz over TLS: %d", code)
+	}
+}
+
+// TestKeysForNewAPIs: an API added while the server runs (by `sesame apply` in another process,
+// say) gets signing keys within the 2-second bound, published in the JWKS.
+func TestKeysForNewAPIs(t *testing.T) {
+	srv, base, c := startServer(t, nil)
+	if err := srv.Store.CreateResourceServer(t.Context(), store.ResourceServer{ID: store.NewID("", 12),
+		Identifier: "https://es.example.com", SigningAlg: "ES256"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(4 * time.Second)
+	for {
+		_, body := getJSON(t, c, base+"/.well-known/jwks.json")
+		keys, _ := body["keys"].([]any)
+		es := 0
+		for _, k := range keys {
+			if k.(map[string]any)["alg"] == "ES256" {
+				es++
+			}
+		}
+		if es == 2 { // current and next
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ES256 keys published after 4 s: %v", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -397,11 +397,11 @@ func TestImportUsers(t *testing.T) {
 			failedIdx: []int{0, 2},
 		},
 		{
-			name:     "upsert updates only the fields given",
-			existing: `[{"email":"a@example.com","name":"Old","nickname":"keep","password_hash":"` + string(bc) + `"}]`,
-			file:     `[{"email":"a@example.com","name":"New","custom_password_hash":` + sha256Custom("s", "newer") + `}]`,
-			upsert:   true,
-			updated:  1,
+			name:      "upsert updates only the fields given",
+			existing:  `[{"email":"a@example.com","name":"Old","nickname":"keep","password_hash":"` + string(bc) + `"}]`,
+			file:      `[{"email":"a@example.com","name":"New","custom_password_hash":` + sha256Custom("s", "newer") + `}]`,
+			upsert:    true,
+			updated:   1,
 			passwords: map[string]string{"a@example.com": "newer"},
 			check: func(t *testing.T, s *admin.Service) {
 				u, err := s.Store.FindUser(t.Context(), "db", "a@example.com")

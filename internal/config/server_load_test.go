@@ -260,8 +260,10 @@ func TestLoadKEK(t *testing.T) {
 		wantError bool
 	}{
 		{
-			name:     "inline kek",
-			setup:    func(t *testing.T, dir string) Server { return Server{KEK: seal.EncodeKEK(kek), DB: "sqlite://" + dir + "/s.db"} },
+			name: "inline kek",
+			setup: func(t *testing.T, dir string) Server {
+				return Server{KEK: seal.EncodeKEK(kek), DB: "sqlite://" + dir + "/s.db"}
+			},
 			wantFrom: "kek", wantKEK: kek,
 		},
 		{

@@ -1,0 +1,11 @@
+// Package compat holds Sesame's compatibility tests: the real sesame binary, started on
+// loopback with TLS, driven by client libraries Sesame's authors did not write
+// (github.com/auth0/go-auth0/v3, golang.org/x/oauth2, github.com/coreos/go-oidc/v3) and checked
+// by the apiauth middleware an API would use.
+//
+// It is a module of its own so that those libraries and their dependencies stay out of the
+// server's go.mod. The tests talk to the server only over the wire: they build the binary, apply
+// a tenant file with `sesame apply`, run `sesame serve` as a subprocess and rotate its keys with
+// `sesame keys rotate`, as an operator would. Run them from the repository root with
+// `go test ./compat/...` (workspace mode) or from this directory with `go test ./...`.
+package compat

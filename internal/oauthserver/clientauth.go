@@ -74,7 +74,12 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, p para
 		return authenticatedClient{}, errUnauthorizedClient.withCause(errors.New("client secret missing"))
 	}
 	if !password.VerifySecret(client.SecretHash, secret) {
-		return authenticatedClient{}, errUnauthorizedClient.withCause(errors.New("wrong client secret"))
+		e := errUnauthorizedClient.withCause(errors.New("wrong client secret"))
+		if method == "client_secret_basic" {
+			// RFC 6749 §5.2: a client that tried HTTP Basic is told which scheme to use.
+			e.Header = http.Header{"WWW-Authenticate": {`Basic realm="sesame"`}}
+		}
+		return authenticatedClient{}, e
 	}
 	return authenticatedClient{Client: client, Confidential: true, Method: method}, nil
 }

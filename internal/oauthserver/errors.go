@@ -1,11 +1,14 @@
 package oauthserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+
+	"github.com/sesameauth/sesame/internal/store"
 )
 
 // Error is an OAuth error as sent on the wire (RFC 6749 §5.2, with Auth0's status codes).
@@ -80,12 +83,17 @@ func errUnknownRealm(realm string) *Error {
 	return oauthErr(http.StatusBadRequest, "invalid_request", "Unknown realm "+realm+".")
 }
 
-// asError maps any error to the wire error; anything not already an *Error is a 500 whose
-// cause is logged.
+// asError maps any error to the wire error. A store that cannot be reached, or a request
+// whose deadline ran out, is transient: 503 temporarily_unavailable with Retry-After (RFC 6749
+// §5.2 allows it as an extension of §4.1.2.1's code), so that clients retry, perhaps on another
+// node. Anything else not already an *Error is a 500 whose cause is logged.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return errOverloaded.withCause(err)
 	}
 	return errServer.withCause(err)
 }

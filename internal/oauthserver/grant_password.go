@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/store"
@@ -13,6 +14,9 @@ import (
 // extension: they differ only in where the directory name comes from, and even that is the same
 // here, since Auth0's current SDKs send realm with the plain password grant too (WIRE.md §1).
 type passwordGrant struct{ s *Server }
+
+// hashWait bounds how long a password grant waits for the hashing pool.
+const hashWait = 5 * time.Second
 
 func (passwordGrant) events() (string, string) { return "sepft", "fepft" }
 
@@ -48,7 +52,11 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	ex.user, err = dir.Authenticate(ctx, username, pw)
+	// A login that cannot get a password-hashing slot within hashWait is shed with a 503 rather
+	// than queued without bound (each argon2id hash holds ~19 MiB while it runs).
+	authCtx, cancel := context.WithTimeout(ctx, hashWait)
+	ex.user, err = dir.Authenticate(authCtx, username, pw)
+	cancel()
 	switch {
 	case errors.Is(err, directory.ErrInvalidCredentials):
 		typ := "fp"

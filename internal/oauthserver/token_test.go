@@ -2,8 +2,8 @@ package oauthserver_test
 
 import (
 	"context"
-	"fmt"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"

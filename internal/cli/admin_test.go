@@ -372,3 +372,45 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("default kek file beside the database: %v", err)
 	}
 }
+
+func TestApply(t *testing.T) {
+	h := newHarness(t)
+	tenant := filepath.Join(h.dir, "tenant.yaml")
+	yaml := `clients:
+  - name: Acme Mobile
+    app_type: native
+    grant_types: [password, refresh_token]
+databases:
+  - name: Acme-Users
+    enabled_clients: [Acme Mobile]
+resourceServers:
+  - name: Acme API
+    identifier: https://api.acme.test/
+    scopes: [{value: read:orders, description: Read orders}]
+users:
+  - connection: Acme-Users
+    email: dora@acme.test
+    password: @@DORA_PASSWORD@@
+`
+	if err := os.WriteFile(tenant, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.env["DORA_PASSWORD"] = "Dora1234!"
+	var first struct {
+		Created   []string `json:"created"`
+		Unchanged []string `json:"unchanged"`
+	}
+	h.okJSON(&first, "", "apply", "-f", tenant)
+	if len(first.Created) != 4 {
+		t.Errorf("first apply: got created %v, want 4 objects", first.Created)
+	}
+	if !verifies(t, h.user("Acme-Users", "dora@acme.test").PasswordHash, "Dora1234!") {
+		t.Errorf("applied user: the password from the environment does not verify")
+	}
+	out := h.ok("", "apply", "-f", tenant, "--var", "DORA_PASSWORD=Dora1234!")
+	if !strings.HasPrefix(out, "0 created, 0 changed, 4 unchanged") {
+		t.Errorf("second apply: got %q, want nothing changed", out)
+	}
+	h.fails("-f", "", "apply")
+	h.fails("--var", "", "apply", "-f", tenant, "--var", "novalue")
+}

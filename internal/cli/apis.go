@@ -22,12 +22,7 @@ func newAPIsCmd(a *app) *cobra.Command {
 			Use:   "list",
 			Short: "List APIs",
 			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
 				apis, err := svc.ListAPIs(cmd.Context())
 				if err != nil {
 					return err
@@ -41,36 +36,26 @@ func newAPIsCmd(a *app) *cobra.Command {
 				return a.output(cmd, views, func(w io.Writer) error {
 					return printTable(w, []string{"IDENTIFIER", "NAME", "SIGNING ALG", "OFFLINE ACCESS", "TOKEN LIFETIME", "SCOPES"}, rows)
 				})
-			},
+			}),
 		},
 		&cobra.Command{
 			Use:   "show IDENTIFIER|ID",
 			Short: "Show an API",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 				rs, err := svc.GetAPI(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
 				return a.output(cmd, apiView(rs), func(w io.Writer) error { return printAPI(w, rs) })
-			},
+			}),
 		},
 		newAPIsCreateCmd(a),
 		&cobra.Command{
 			Use:   "delete IDENTIFIER|ID",
 			Short: "Delete an API",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 				if err := svc.DeleteAPI(cmd.Context(), args[0]); err != nil {
 					return err
 				}
@@ -78,7 +63,7 @@ func newAPIsCmd(a *app) *cobra.Command {
 					_, err := fmt.Fprintf(w, "Deleted API %s\n", args[0])
 					return err
 				})
-			},
+			}),
 		},
 	)
 	return cmd

@@ -22,12 +22,7 @@ func newClientsCmd(a *app) *cobra.Command {
 			Use:   "list",
 			Short: "List applications",
 			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
 				cs, err := svc.ListClients(cmd.Context())
 				if err != nil {
 					return err
@@ -41,36 +36,26 @@ func newClientsCmd(a *app) *cobra.Command {
 				return a.output(cmd, views, func(w io.Writer) error {
 					return printTable(w, []string{"CLIENT ID", "NAME", "APP TYPE", "AUTH METHOD", "GRANT TYPES"}, rows)
 				})
-			},
+			}),
 		},
 		&cobra.Command{
 			Use:   "show CLIENT_ID",
 			Short: "Show an application (never its secret)",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 				c, err := svc.GetClient(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
 				return a.output(cmd, clientView(c, ""), func(w io.Writer) error { return printClient(w, c, "") })
-			},
+			}),
 		},
 		newClientsCreateCmd(a),
 		&cobra.Command{
 			Use:   "delete CLIENT_ID",
 			Short: "Delete an application",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 				if err := svc.DeleteClient(cmd.Context(), args[0]); err != nil {
 					return err
 				}
@@ -78,18 +63,13 @@ func newClientsCmd(a *app) *cobra.Command {
 					_, err := fmt.Fprintf(w, "Deleted client %s\n", args[0])
 					return err
 				})
-			},
+			}),
 		},
 		&cobra.Command{
 			Use:   "rotate-secret CLIENT_ID",
 			Short: "Replace an application's secret (the old one stops working at once)",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 				secret, err := svc.RotateClientSecret(cmd.Context(), args[0])
 				if err != nil {
 					return err
@@ -102,7 +82,7 @@ func newClientsCmd(a *app) *cobra.Command {
 					_, err := fmt.Fprintf(w, "New secret for client %s (shown only now):\nclient_secret: %s\n", c.ClientID, secret)
 					return err
 				})
-			},
+			}),
 		},
 	)
 	return cmd

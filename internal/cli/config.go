@@ -11,6 +11,7 @@ import (
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/seal"
+	"github.com/sesameauth/sesame/internal/server"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
 	"github.com/sesameauth/sesame/internal/token"
 )
@@ -34,6 +35,9 @@ func (a *app) globalFlags(fs *pflag.FlagSet) {
 	fs.String("kek", "", "key-encryption key, base64 of 32 bytes (prefer --kek-file or $SESAME_KEK)")
 	fs.String("kek-file", "", "file holding the base64 key-encryption key")
 	fs.Bool("migrate", false, "apply pending database migrations before running (default for SQLite)")
+	// Password hashing cost is global: apply and users create hash passwords too.
+	fs.Uint32("password-hash-memory-kib", 0, "argon2id memory for new password hashes, KiB (default 19456)")
+	fs.Uint32("password-hash-iterations", 0, "argon2id passes for new password hashes (default 2)")
 	fs.BoolVar(&a.flags.json, "json", false, "print JSON (Auth0 Management API field names) instead of tables")
 }
 
@@ -48,6 +52,10 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.Bool("tls-self-signed", false, "serve TLS with a throwaway self-signed certificate")
 	fs.String("log-format", "", "log format: text or json (default "+config.DefaultLogFormat+")")
 	fs.String("log-level", "", "log level: debug, info, warn or error (default "+config.DefaultLogLevel+")")
+	fs.Int("db-max-open-conns", 0, "PostgreSQL: connections per node at most (default max(8, 4×CPUs))")
+	fs.Int("db-max-idle-conns", 0, "PostgreSQL: idle connections kept (default db-max-open-conns)")
+	fs.Int("db-conn-max-lifetime-seconds", 0, "PostgreSQL: recycle connections after this long (default 1800)")
+	fs.Int("db-statement-timeout-ms", 0, "PostgreSQL: statement_timeout of every session (default 5000)")
 }
 
 // resolveServerConfig merges, in rising precedence, the defaults, the config file (--config
@@ -127,7 +135,7 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 		return nil, err
 	}
 	ctx := cmd.Context()
-	st, err := sqlstore.Open(ctx, cfg.DB)
+	st, err := sqlstore.OpenWith(ctx, cfg.DB, server.StoreOptions(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
@@ -156,6 +164,19 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 		keys:  keys,
 		svc:   &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys},
 	}, nil
+}
+
+// withService adapts a command body that needs the admin service: it opens the configured
+// database for the run and closes it after.
+func (a *app) withService(run func(cmd *cobra.Command, args []string, svc *admin.Service) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		svc, closeFn, err := a.openService(cmd)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		return run(cmd, args, svc)
+	}
 }
 
 // openService is openBackend for commands that need only the admin service.

@@ -22,12 +22,7 @@ func newConnectionsCmd(a *app) *cobra.Command {
 			Use:   "list",
 			Short: "List connections",
 			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
 				cs, err := svc.ListConnections(cmd.Context())
 				if err != nil {
 					return err
@@ -41,36 +36,26 @@ func newConnectionsCmd(a *app) *cobra.Command {
 				return a.output(cmd, views, func(w io.Writer) error {
 					return printTable(w, []string{"NAME", "ID", "STRATEGY", "ENABLED CLIENTS"}, rows)
 				})
-			},
+			}),
 		},
 		&cobra.Command{
 			Use:   "show NAME",
 			Short: "Show a connection",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 				c, err := svc.GetConnection(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
 				return a.output(cmd, connectionView(c), func(w io.Writer) error { return printConnection(w, c) })
-			},
+			}),
 		},
 		newConnectionsCreateCmd(a),
 		&cobra.Command{
 			Use:   "delete NAME",
 			Short: "Delete a connection and every user in it",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 				if err := svc.DeleteConnection(cmd.Context(), args[0]); err != nil {
 					return err
 				}
@@ -78,7 +63,7 @@ func newConnectionsCmd(a *app) *cobra.Command {
 					_, err := fmt.Fprintf(w, "Deleted connection %s and its users\n", args[0])
 					return err
 				})
-			},
+			}),
 		},
 		connectionClientCmd(a, "enable-client", "Let an application log users in through the connection", (*admin.Service).EnableClient),
 		connectionClientCmd(a, "disable-client", "Stop an application from using the connection", (*admin.Service).DisableClient),
@@ -91,12 +76,7 @@ func connectionClientCmd(a *app, use, short string, op func(*admin.Service, cont
 		Use:   use + " CONNECTION CLIENT_ID",
 		Short: short,
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeFn, err := a.openService(cmd)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
+		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 			if err := op(svc, cmd.Context(), args[0], args[1]); err != nil {
 				return err
 			}
@@ -105,7 +85,7 @@ func connectionClientCmd(a *app, use, short string, op func(*admin.Service, cont
 				return err
 			}
 			return a.output(cmd, connectionView(c), func(w io.Writer) error { return printConnection(w, c) })
-		},
+		}),
 	}
 }
 
@@ -118,12 +98,7 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 		Use:   "create --name NAME [--enable-client CLIENT_ID ...]",
 		Short: "Create a database connection",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, closeFn, err := a.openService(cmd)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
+		RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
 			c, err := svc.CreateConnection(cmd.Context(), name, strategy, enabled)
 			if err != nil {
 				return err
@@ -132,7 +107,7 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 				fmt.Fprintf(w, "Created connection %s\n", c.Name)
 				return printConnection(w, c)
 			})
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "connection name, e.g. Username-Password-Authentication (required)")

@@ -24,18 +24,13 @@ func newUsersCmd(a *app) *cobra.Command {
 			Use:   "show USER_ID",
 			Short: "Show a user (never the password hash)",
 			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				svc, closeFn, err := a.openService(cmd)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
+			RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 				u, err := svc.GetUser(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
 				return a.output(cmd, userView(u), func(w io.Writer) error { return printUser(w, u) })
-			},
+			}),
 		},
 		newUsersCreateCmd(a),
 		userActionCmd(a, "delete", "Delete a user and revoke their refresh tokens", "Deleted", (*admin.Service).DeleteUser),
@@ -53,12 +48,7 @@ func newUsersListCmd(a *app) *cobra.Command {
 		Use:   "list [--connection NAME]",
 		Short: "List users",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, closeFn, err := a.openService(cmd)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
+		RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
 			us, err := svc.ListUsers(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -72,7 +62,7 @@ func newUsersListCmd(a *app) *cobra.Command {
 			return a.output(cmd, views, func(w io.Writer) error {
 				return printTable(w, []string{"USER ID", "CONNECTION", "EMAIL", "USERNAME", "BLOCKED", "LOGINS"}, rows)
 			})
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&f.Connection, "connection", "", "only users of this connection")
 	cmd.Flags().IntVar(&f.Limit, "limit", 0, "at most this many users (0: all)")
@@ -85,12 +75,7 @@ func userActionCmd(a *app, verb, short, done string, op func(*admin.Service, con
 		Use:   verb + " USER_ID",
 		Short: short,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, closeFn, err := a.openService(cmd)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
+		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 			if err := op(svc, cmd.Context(), args[0]); err != nil {
 				return err
 			}
@@ -98,7 +83,7 @@ func userActionCmd(a *app, verb, short, done string, op func(*admin.Service, con
 				_, err := fmt.Fprintf(w, "%s user %s\n", done, args[0])
 				return err
 			})
-		},
+		}),
 	}
 }
 

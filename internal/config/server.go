@@ -42,4 +42,14 @@ type Server struct {
 	PasswordHashIterations uint32 `yaml:"password_hash_iterations"`
 	// AutoMigrate lets serve apply pending migrations at start (default true for SQLite).
 	AutoMigrate *bool `yaml:"auto_migrate"`
+	// DBMaxOpenConns caps each node's PostgreSQL pool (0: max(8, 4×CPUs)); keep nodes ×
+	// db_max_open_conns under the server's max_connections.
+	DBMaxOpenConns int `yaml:"db_max_open_conns"`
+	// DBMaxIdleConns is how many pooled connections stay open when idle (0: db_max_open_conns).
+	DBMaxIdleConns int `yaml:"db_max_idle_conns"`
+	// DBConnMaxLifetimeSeconds recycles PostgreSQL connections (0: 1800), so a fail-over
+	// behind a DNS name is followed.
+	DBConnMaxLifetimeSeconds int `yaml:"db_conn_max_lifetime_seconds"`
+	// DBStatementTimeoutMS is PostgreSQL's statement_timeout for every session (0: 5000).
+	DBStatementTimeoutMS int `yaml:"db_statement_timeout_ms"`
 }

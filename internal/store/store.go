@@ -33,6 +33,11 @@ var (
 	ErrReused = errors.New("store: refresh token reused")
 	// ErrRevoked is returned by RedeemRefreshToken when the token's family was revoked.
 	ErrRevoked = errors.New("store: revoked")
+	// ErrUnavailable is wrapped around a failure to reach the backend at all (connection
+	// refused or lost, connect or statement timeout), as opposed to a failed statement. It is
+	// transient: the OAuth endpoints answer it with 503 temporarily_unavailable and Retry-After,
+	// and the backend's pool reconnects by itself once the database answers again.
+	ErrUnavailable = errors.New("store: backend unavailable")
 )
 
 // Store is every aggregate together; the composition root holds one, consumers take a part.

@@ -77,7 +77,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlstore.Open(ctx, cfg.DB)
+	st, err := sqlstore.OpenWith(ctx, cfg.DB, StoreOptions(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}

@@ -81,12 +81,18 @@ var postgresDialect = &dialect{
 	hasTable: `SELECT COUNT(*) FROM (SELECT to_regclass(?) AS t) r WHERE t IS NOT NULL`,
 	lockKeys: `SELECT pg_advisory_xact_lock(hashtextextended('sesame signing keys ' || ?, 0))`,
 	lock: func(ctx context.Context, conn *sql.Conn) (func(), error) {
+		// Waiting for another migrator, or a long DDL statement, must not hit the pool's
+		// statement_timeout; RESET at release restores the session's configured value.
+		if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+			return nil, fmt.Errorf("sqlstore: preparing to migrate: %w", err)
+		}
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLockKey)); err != nil {
 			return nil, fmt.Errorf("sqlstore: taking the migration lock: %w", err)
 		}
 		return func() {
 			// The lock also ends with the session; an unlock failure only delays others.
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLockKey))
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `RESET statement_timeout`)
 		}, nil
 	},
 }

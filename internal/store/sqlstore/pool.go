@@ -40,7 +40,8 @@ func (p *pool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if !p.cache {
-		return p.db.ExecContext(ctx, query, args...)
+		res, err := p.db.ExecContext(ctx, query, args...)
+		return res, unavailable(err)
 	}
 	st, err := p.stmt(ctx, query)
 	if err != nil {
@@ -51,7 +52,8 @@ func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.
 
 func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if !p.cache {
-		return p.db.QueryContext(ctx, query, args...)
+		rows, err := p.db.QueryContext(ctx, query, args...)
+		return rows, unavailable(err)
 	}
 	st, err := p.stmt(ctx, query)
 	if err != nil {
@@ -97,14 +99,16 @@ func (t tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Res
 	if st := t.cached(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return t.tx.ExecContext(ctx, query, args...)
+	res, err := t.tx.ExecContext(ctx, query, args...)
+	return res, unavailable(err)
 }
 
 func (t tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := t.cached(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return t.tx.QueryContext(ctx, query, args...)
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	return rows, unavailable(err)
 }
 
 func (t tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {

@@ -62,8 +62,8 @@ var sqlitePragmas = []string{"busy_timeout(5000)", "foreign_keys(1)", "synchrono
 // query parameters).
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	switch {
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn)
+	case isPostgres(dsn):
+		return openPostgres(ctx, dsn, Options{})
 	case strings.HasPrefix(dsn, "sqlite:"):
 		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
 	default:
@@ -71,21 +71,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 }
 
-func openPostgres(ctx context.Context, dsn string) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: opening postgres: %w", err)
-	}
-	n := max(8, 4*runtime.GOMAXPROCS(0))
-	db.SetMaxOpenConns(n)
-	db.SetMaxIdleConns(n)
-	p := &pool{db: db}
-	s := &Store{d: postgresDialect, write: p, read: p}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlstore: connecting to postgres: %w", err)
-	}
-	return s, nil
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // openSQLite opens rest, the DSN after "sqlite:": "//" + path, a bare path, or ":memory:".
@@ -158,11 +145,11 @@ func (s *Store) Dialect() string { return s.d.name }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.write.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlstore: ping: %w", err)
+		return fmt.Errorf("sqlstore: ping: %w", unavailable(err))
 	}
 	if s.read != s.write {
 		if err := s.read.db.PingContext(ctx); err != nil {
-			return fmt.Errorf("sqlstore: ping: %w", err)
+			return fmt.Errorf("sqlstore: ping: %w", unavailable(err))
 		}
 	}
 	return nil
@@ -202,7 +189,7 @@ func (c commitThen) Error() string { return c.err.Error() }
 func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 	t, err := s.write.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlstore: begin: %w", err)
+		return fmt.Errorf("sqlstore: begin: %w", unavailable(err))
 	}
 	var missed []string
 	if s.write.cache {
@@ -215,7 +202,7 @@ func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 		return ferr
 	}
 	if err := t.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: commit: %w", err)
+		return fmt.Errorf("sqlstore: commit: %w", unavailable(err))
 	}
 	return keep.err
 }

@@ -76,7 +76,6 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 		return errUserBlocked
 	}
 	ex.authTime = s.now()
-	ex.amr = []string{"pwd"}
 	ex.scopes, ex.perms = grantScopes(splitScope(ex.p.get("scope")), ex.api, ex.user.Permissions, ex.client.Client)
 	// A failure to count the login must not fail it.
 	if err := s.store.RecordLogin(ctx, ex.user.UserID, ex.authTime, ex.ip); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -46,7 +46,7 @@ type exchange struct {
 	scopes     []string              // granted scopes, in response order
 	perms      []string              // RBAC permissions claim; nil when not applicable
 	authTime   time.Time
-	amr        []string
+	amr        []string             // authentication methods; Auth0 sends amr only after MFA ("mfa")
 	family     *store.RefreshFamily // the refresh family continued by a refresh grant
 	refresh    string               // a refresh token already minted by the grant (rotation)
 	// requestedScope is what the client asked for, for logs.

@@ -71,6 +71,8 @@ func NewRoot(lookupEnv func(string) (string, bool)) *cobra.Command {
 		newKeysCmd(a),
 		newApplyCmd(a),
 		newMigrateCmd(a),
+		newBenchCmd(a),
+		newCopyCmd(a),
 	)
 	return root
 }

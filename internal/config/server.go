@@ -40,6 +40,8 @@ type Server struct {
 	// (defaults 19456 KiB and 2).
 	PasswordHashMemoryKiB  uint32 `yaml:"password_hash_memory_kib"`
 	PasswordHashIterations uint32 `yaml:"password_hash_iterations"`
+	// PprofAddr, when set, serves net/http/pprof on this loopback address (off by default).
+	PprofAddr string `yaml:"pprof_addr"`
 	// AutoMigrate lets serve apply pending migrations at start (default true for SQLite).
 	AutoMigrate *bool `yaml:"auto_migrate"`
 	// DBMaxOpenConns caps each node's PostgreSQL pool (0: max(8, 4×CPUs)); keep nodes ×

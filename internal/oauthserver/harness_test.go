@@ -63,7 +63,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // env is a live Sesame token service on loopback over a real SQLite store.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	st     *sqlstore.Store
 	box    *seal.Box
 	hasher *password.Hasher
@@ -80,7 +80,7 @@ var cheap = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 // newEnv starts a server with the default fixtures: an API with two scopes and offline access,
 // a confidential and a public client, one database connection enabled for both (also the
 // tenant's default directory) and two users.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "sesame.db"))

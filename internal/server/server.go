@@ -111,6 +111,11 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	if err := s.ensureKeys(ctx); err != nil {
 		return fail(err)
 	}
+	if cfg.PprofAddr != "" {
+		if err := s.startPprof(cfg.PprofAddr); err != nil {
+			return fail(err)
+		}
+	}
 	s.Events = logs.New(st, log, now)
 	oauth := oauthserver.New(oauthserver.Config{
 		Issuer:      s.Issuer,

@@ -16,7 +16,10 @@ type Tenant struct {
 	// RevokeDeletesGrant makes /oauth/revoke revoke every refresh token of the same user,
 	// client and audience, not only the presented token's family.
 	RevokeDeletesGrant bool
-	UpdatedAt          time.Time
+	// AttackProtection holds the tenant's attack-protection settings; nil means Auth0's
+	// defaults (see package guard). A pointer keeps Tenant comparable.
+	AttackProtection *AttackProtection
+	UpdatedAt        time.Time
 }
 
 // Client is an application.

@@ -51,6 +51,8 @@ type Store interface {
 	SigningKeys
 	Replay
 	Logs
+	Counters
+	BreachedPasswords
 	// Ping reports whether the backend answers (used by /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

@@ -19,6 +19,7 @@ type CopyOptions struct {
 	// Force empties a non-empty target first (in the same transaction as the copy).
 	Force bool
 	// Now decides which refresh-token families are still live; zero means time.Now.
+	// (Single-use entries are judged by the wall clock, as UseOnce records them.)
 	Now time.Time
 }
 
@@ -77,7 +78,7 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 	if err != nil {
 		return n, err
 	}
-	replay, err := readReplay(ctx, src, now)
+	replay, err := readReplay(ctx, src, time.Now()) // UseOnce runs on the wall clock
 	if err != nil {
 		return n, err
 	}
@@ -136,21 +137,6 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 		return CopyCounts{}, err
 	}
 	return n, nil
-}
-
-// Empty reports whether the database holds no records at all (a fresh target for Copy).
-func (s *Store) Empty(ctx context.Context) (bool, error) {
-	for _, t := range copyTables {
-		var one int
-		err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+t+" LIMIT 1) x").Scan(&one)
-		if err != nil {
-			return false, fmt.Errorf("sqlstore: counting %s: %w", t, err)
-		}
-		if one > 0 {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // emptyForCopy checks, inside the copy's transaction, that the target is empty; with force it

@@ -68,7 +68,7 @@ func scanTokenAndFamily(ctx context.Context, s *Store, q querier, hash string) (
 		return f, t, fmt.Errorf("sqlstore: refresh token: %w", store.ErrNotFound)
 	}
 	if err != nil {
-		return f, t, fmt.Errorf("sqlstore: reading refresh token: %w", err)
+		return f, t, fmt.Errorf("sqlstore: reading refresh token: %w", unavailable(err))
 	}
 	return f, t, nil
 }

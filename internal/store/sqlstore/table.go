@@ -84,7 +84,7 @@ func getRow[T any](ctx context.Context, s *Store, q querier, t *table[T], key st
 		return v, t.notFound(key)
 	}
 	if err != nil {
-		return v, fmt.Errorf("sqlstore: reading %s %q: %w", t.what, key, err)
+		return v, fmt.Errorf("sqlstore: reading %s %q: %w", t.what, key, unavailable(err))
 	}
 	return v, nil
 }

@@ -109,7 +109,7 @@ func (s *Store) FindUser(ctx context.Context, connection, login string) (store.U
 		return u, fmt.Errorf("sqlstore: user %q in connection %q: %w", login, connection, store.ErrNotFound)
 	}
 	if err != nil {
-		return u, fmt.Errorf("sqlstore: finding user in connection %q: %w", connection, err)
+		return u, fmt.Errorf("sqlstore: finding user in connection %q: %w", connection, unavailable(err))
 	}
 	return u, nil
 }

@@ -35,6 +35,10 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SigningKeys", testSigningKeys},
 		{"Replay", testReplay},
 		{"Logs", testLogs},
+		{"Counters", testCounters},
+		{"Buckets", testBuckets},
+		{"BreachedPasswords", testBreached},
+		{"AttackProtection", testAttackProtection},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {

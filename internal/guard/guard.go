@@ -1,0 +1,204 @@
+package guard
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+// Reason says which protection blocked a login.
+type Reason int
+
+// The reasons a login is blocked.
+const (
+	BruteForce Reason = iota + 1
+	SuspiciousIP
+	BreachedPassword
+)
+
+func (r Reason) String() string {
+	switch r {
+	case BruteForce:
+		return "brute force"
+	case SuspiciousIP:
+		return "suspicious IP"
+	case BreachedPassword:
+		return "breached password"
+	}
+	return "Reason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// BlockedError is returned for a login that attack protection refuses.
+type BlockedError struct {
+	Reason Reason
+	// RetryAt is when an IP throttle lets the next attempt through; zero otherwise.
+	RetryAt time.Time
+}
+
+func (e *BlockedError) Error() string { return "guard: login blocked: " + e.Reason.String() }
+
+// Event is a tenant log event the caller should record, with Auth0's code.
+type Event struct {
+	Type        string
+	Description string
+}
+
+// The tenant log events of attack protection (WIRE.md §7).
+var (
+	eventBruteForce = Event{"limit_wc", "Blocked account: too many consecutive failed logins"}
+	eventIPThrottle = Event{"limit_mu", "Blocked IP address: too many failed logins from this IP"}
+	eventBreached   = Event{"pwd_leak", "Breached password"}
+)
+
+// Store is what Guard needs of the store.
+type Store interface {
+	store.Tenants
+	store.Counters
+	store.BreachedPasswords
+}
+
+// Guard applies the tenant's attack-protection settings. It is safe for concurrent use.
+type Guard struct {
+	store Store
+	now   func() time.Time
+}
+
+// New returns a Guard over st; now is the clock (nil: time.Now).
+func New(st Store, now func() time.Time) *Guard {
+	if now == nil {
+		now = time.Now
+	}
+	return &Guard{store: st, now: now}
+}
+
+// Attempt is one login attempt, passed to Check and then to Failure or Success.
+type Attempt struct {
+	// Identifier is the username or email as sent; it is compared lower-cased.
+	Identifier string
+	// IP is the end user's address (the TCP peer, or a trusted auth0-forwarded-for).
+	IP string
+
+	policy policy
+	count  int // this attempt's brute-force count, 0 when not counted
+}
+
+// Check runs before the password is verified. It refuses a blocked (identifier, IP) pair or a
+// throttled IP with a *BlockedError, even when the password would be right.
+//
+// Brute force counts the attempt here, before the password is checked, and a success resets
+// the count: a burst of parallel guesses thus gets at most max_attempts verifications, where a
+// count kept only after failures would let every request of the burst through the check.
+// Monitoring mode (no block shield) counts and logs but never refuses.
+func (g *Guard) Check(ctx context.Context, a *Attempt) error {
+	t, err := g.store.GetTenant(ctx)
+	if err != nil {
+		return fmt.Errorf("guard: reading settings: %w", err)
+	}
+	a.policy = effective(t.AttackProtection)
+	a.count = 0
+	p, now := &a.policy, g.now()
+	if p.ip.Enabled && p.ipBlock && !allowed(p.ipAllow, a.IP) {
+		n, err := g.store.GetCounter(ctx, ipBlockKey(a.IP), now)
+		if err != nil {
+			return fmt.Errorf("guard: reading IP throttle: %w", err)
+		}
+		if n > 0 {
+			return &BlockedError{Reason: SuspiciousIP}
+		}
+	}
+	if p.bf.Enabled && !allowed(p.bfAllow, a.IP) {
+		n, err := g.store.RecordFailure(ctx, g.pairKey(a), now, CounterExpiry)
+		if err != nil {
+			return fmt.Errorf("guard: counting attempt: %w", err)
+		}
+		a.count = n
+		if n > p.maxAttempts && p.bfBlock {
+			return &BlockedError{Reason: BruteForce}
+		}
+	}
+	return nil
+}
+
+// Failure records a wrong password (or an unknown user) for an attempt that passed Check. The
+// failure that reaches max_attempts still answers wrong credentials and logs limit_wc; the pair
+// is refused from the next attempt on. Each failure also takes a token from the IP's bucket;
+// the failure that empties it logs limit_mu and, with the block shield, throttles the IP until
+// a token comes back.
+func (g *Guard) Failure(ctx context.Context, a *Attempt) ([]Event, error) {
+	var evs []Event
+	p, now := &a.policy, g.now()
+	if a.count == p.maxAttempts {
+		evs = append(evs, eventBruteForce)
+	}
+	if !p.ip.Enabled || allowed(p.ipAllow, a.IP) {
+		return evs, nil
+	}
+	ok, remaining, resetAt, err := g.store.TakeToken(ctx, ipBucketKey(a.IP), p.ipCapacity, p.ipRefill, now)
+	if err != nil {
+		return evs, fmt.Errorf("guard: taking an IP token: %w", err)
+	}
+	if ok && remaining > 0 {
+		return evs, nil
+	}
+	next := resetAt // refused: when one token is back
+	if ok {
+		evs = append(evs, eventIPThrottle) // this failure emptied the bucket
+		next = resetAt.Add(-time.Duration(p.ipCapacity-1) * p.ipRefill)
+	}
+	if p.ipBlock && next.After(now) {
+		if _, err := g.store.RecordFailure(ctx, ipBlockKey(a.IP), now, next.Sub(now)); err != nil {
+			return evs, fmt.Errorf("guard: throttling IP: %w", err)
+		}
+	}
+	return evs, nil
+}
+
+// Success records a verified password: the pair's brute-force count starts again.
+func (g *Guard) Success(ctx context.Context, a *Attempt) error {
+	if a.count == 0 {
+		return nil
+	}
+	if err := g.store.ResetCounter(ctx, g.pairKey(a)); err != nil {
+		return fmt.Errorf("guard: resetting attempts: %w", err)
+	}
+	return nil
+}
+
+// Unblock releases every brute-force block of the identifiers (a user's email and username),
+// from every IP, and returns how many counters it removed. An admin's unblock and a password
+// change call it.
+func (g *Guard) Unblock(ctx context.Context, identifiers ...string) (int, error) {
+	total := 0
+	for _, id := range identifiers {
+		if id == "" {
+			continue
+		}
+		n, err := g.store.ResetCounters(ctx, identifierPrefix(id))
+		if err != nil {
+			return total, fmt.Errorf("guard: unblocking: %w", err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// Counter keys. The identifier is length-prefixed so that one identifier's prefix never
+// matches another's ("a|b" and "a").
+func identifierPrefix(id string) string {
+	id = strings.ToLower(id)
+	return "bf|" + strconv.Itoa(len(id)) + ":" + id + "|"
+}
+
+func (g *Guard) pairKey(a *Attempt) string {
+	if a.policy.bf.Mode == ModePerIdentifier {
+		return identifierPrefix(a.Identifier)
+	}
+	return identifierPrefix(a.Identifier) + a.IP
+}
+
+func ipBucketKey(ip string) string { return "ip|" + ip }
+func ipBlockKey(ip string) string  { return "ipblock|" + ip }

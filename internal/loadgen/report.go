@@ -1,0 +1,142 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Report is a run's result with what surrounds it: the server's resource use and the crypto
+// floor with the efficiency it implies. Its JSON form is `sesame bench --json`.
+type Report struct {
+	Result
+	ElapsedSeconds  float64      `json:"elapsed_s"`
+	ThroughputRPS   float64      `json:"throughput_rps"`
+	TransportErrors int          `json:"transport_errors"`
+	Server          *ServerStats `json:"server,omitempty"`
+	Floor           *FloorReport `json:"floor,omitempty"`
+	// Efficiency is throughput ÷ (cores ÷ crypto cost per request); see Floor.Efficiency.
+	Efficiency *float64 `json:"efficiency,omitempty"`
+}
+
+// ServerStats is the server process's resource use during the run.
+type ServerStats struct {
+	PID        int     `json:"pid"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// CoresBusy is CPUSeconds over the run's elapsed time.
+	CoresBusy  float64 `json:"cores_busy"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// PeakIsRun is false when VmHWM could not be reset before the run: the peak is then the
+	// process's lifetime peak.
+	PeakIsRun bool `json:"peak_is_run"`
+}
+
+// FloorReport is the floor in milliseconds with the run's cost formula.
+type FloorReport struct {
+	Cores          int                `json:"cores"`
+	HashMemoryKiB  uint32             `json:"hash_memory_kib"`
+	HashIterations uint32             `json:"hash_iterations"`
+	HashMS         float64            `json:"hash_ms"`
+	SignMS         map[string]float64 `json:"sign_ms"`
+	VerifyMS       map[string]float64 `json:"verify_ms"`
+	Formula        string             `json:"formula"`
+	CostMS         float64            `json:"cost_per_request_ms"`
+	CeilingRPS     float64            `json:"ceiling_rps"`
+	// P99OverHash is the latency p99 in single-hash times (password scenarios).
+	P99OverHash float64 `json:"p99_over_hash,omitempty"`
+}
+
+// ServerStatsOf turns the /proc samples taken before and after a run into its statistics.
+func ServerStatsOf(pid int, before, after ProcSample, elapsed time.Duration, peakReset bool) *ServerStats {
+	cpu := (after.CPU - before.CPU).Seconds()
+	s := &ServerStats{PID: pid, CPUSeconds: cpu, PeakRSSMiB: float64(after.PeakRSSKiB) / 1024, PeakIsRun: peakReset}
+	if elapsed > 0 {
+		s.CoresBusy = cpu / elapsed.Seconds()
+	}
+	return s
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// NewReport assembles a report; floor and srv may be nil.
+func NewReport(r *Result, floor *Floor, apiAlg, scope string, srv *ServerStats) Report {
+	rep := Report{Result: *r, ElapsedSeconds: r.Elapsed.Seconds(), ThroughputRPS: r.Throughput(),
+		TransportErrors: r.TransportErrors(), Server: srv}
+	if floor == nil {
+		return rep
+	}
+	id := idTokenIn(scope)
+	fr := &FloorReport{Cores: floor.Cores, HashMemoryKiB: floor.HashParams.MemoryKiB, HashIterations: floor.HashParams.Iterations,
+		HashMS: ms(floor.Hash), SignMS: map[string]float64{}, VerifyMS: map[string]float64{},
+		Formula: Formula(r.Scenario, apiAlg, id)}
+	for alg, d := range floor.Sign {
+		fr.SignMS[alg] = ms(d)
+	}
+	for alg, d := range floor.Verify {
+		fr.VerifyMS[alg] = ms(d)
+	}
+	eff, ceiling := floor.Efficiency(r, apiAlg, id)
+	if ceiling > 0 {
+		fr.CeilingRPS = ceiling
+		fr.CostMS = float64(floor.Cores) * 1000 / ceiling
+		rep.Efficiency = &eff
+	} else {
+		fr.CostMS = ms(floor.Cost(r.Scenario, apiAlg, id))
+	}
+	if (r.Scenario == KindPassword || r.Scenario == KindRealm) && floor.Hash > 0 {
+		fr.P99OverHash = r.Latency.P99 / ms(floor.Hash)
+	}
+	rep.Floor = fr
+	return rep
+}
+
+// WriteText prints the report for a terminal.
+func (rep Report) WriteText(w io.Writer) {
+	r := rep.Result
+	mode := fmt.Sprintf("concurrency %d", r.Concurrency)
+	if r.Mode == "rate" {
+		mode = fmt.Sprintf("rate %g/s (at most %d in flight)", r.Rate, r.Concurrency)
+	}
+	fmt.Fprintf(w, "scenario     %s, %s, %.2fs\n", r.Scenario, mode, rep.ElapsedSeconds)
+	fmt.Fprintf(w, "requests     %d (%d ok", r.Requests, r.Successes)
+	for _, k := range slices.Sorted(maps.Keys(r.Kinds)) {
+		if len(r.Kinds) > 1 {
+			fmt.Fprintf(w, ", %s %d", k, r.Kinds[k])
+		}
+	}
+	fmt.Fprintf(w, "), dropped %d, re-logins %d\n", r.Dropped, r.Relogins)
+	fmt.Fprintf(w, "throughput   %.1f req/s\n", rep.ThroughputRPS)
+	fmt.Fprintf(w, "latency ms   p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  mean %.2f\n",
+		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.Latency.Mean)
+	if len(r.Errors) == 0 {
+		fmt.Fprintln(w, "errors       none")
+	} else {
+		fmt.Fprint(w, "errors      ")
+		for _, k := range slices.Sorted(maps.Keys(r.Errors)) {
+			fmt.Fprintf(w, " %s=%d", k, r.Errors[k])
+		}
+		fmt.Fprintln(w)
+	}
+	if s := rep.Server; s != nil {
+		peak := "run peak"
+		if !s.PeakIsRun {
+			peak = "lifetime peak"
+		}
+		fmt.Fprintf(w, "server       pid %d: %.2f CPU s (%.2f cores busy), RSS %s %.1f MiB\n",
+			s.PID, s.CPUSeconds, s.CoresBusy, peak, s.PeakRSSMiB)
+	}
+	if f := rep.Floor; f != nil {
+		fmt.Fprintf(w, "floor        %d cores; argon2id m=%d t=%d verify %.2f ms; sign ms RS256 %.3f ES256 %.3f EdDSA %.3f HS256 %.4f\n",
+			f.Cores, f.HashMemoryKiB, f.HashIterations, f.HashMS, f.SignMS["RS256"], f.SignMS["ES256"], f.SignMS["EdDSA"], f.SignMS["HS256"])
+		fmt.Fprintf(w, "cost/request %.3f ms = %s\n", f.CostMS, f.Formula)
+		if rep.Efficiency != nil {
+			fmt.Fprintf(w, "efficiency   %.3f = %.1f req/s ÷ (%d cores ÷ %.3f ms); ceiling %.1f req/s\n",
+				*rep.Efficiency, rep.ThroughputRPS, f.Cores, f.CostMS, f.CeilingRPS)
+		}
+		if f.P99OverHash > 0 {
+			fmt.Fprintf(w, "p99/hash     %.2f single-hash times\n", f.P99OverHash)
+		}
+	}
+}

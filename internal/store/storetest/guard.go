@@ -1,0 +1,200 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+func testCounters(t *testing.T, newStore NewStore) {
+	ctx := t.Context
+	day := 24 * time.Hour
+	t.Run("increments and resets", func(t *testing.T) {
+		s := newStore(t)
+		for want := 1; want <= 3; want++ {
+			got, err := s.RecordFailure(ctx(), "bf|alice|1.2.3.4", at(time.Duration(want)*time.Second), day)
+			must(t, "RecordFailure", err)
+			if got != want {
+				t.Errorf("RecordFailure %d: got count %d, want %d", want, got, want)
+			}
+		}
+		got, err := s.GetCounter(ctx(), "bf|alice|1.2.3.4", at(time.Minute))
+		must(t, "GetCounter", err)
+		if got != 3 {
+			t.Errorf("GetCounter: got %d, want 3", got)
+		}
+		must(t, "ResetCounter", s.ResetCounter(ctx(), "bf|alice|1.2.3.4"))
+		must(t, "ResetCounter of an absent key", s.ResetCounter(ctx(), "bf|nobody|"))
+		if got, err = s.GetCounter(ctx(), "bf|alice|1.2.3.4", at(time.Minute)); err != nil || got != 0 {
+			t.Errorf("GetCounter after reset: got %d, %v, want 0, nil", got, err)
+		}
+	})
+	t.Run("expired counter restarts", func(t *testing.T) {
+		s := newStore(t)
+		for range 2 {
+			_, err := s.RecordFailure(ctx(), "k", at(0), time.Hour)
+			must(t, "RecordFailure", err)
+		}
+		if got, err := s.GetCounter(ctx(), "k", at(time.Hour)); err != nil || got != 0 {
+			t.Errorf("GetCounter at expiry: got %d, %v, want 0, nil", got, err)
+		}
+		got, err := s.RecordFailure(ctx(), "k", at(time.Hour+time.Second), time.Hour)
+		must(t, "RecordFailure after expiry", err)
+		if got != 1 {
+			t.Errorf("RecordFailure after expiry: got %d, want 1", got)
+		}
+	})
+	t.Run("reset by prefix", func(t *testing.T) {
+		s := newStore(t)
+		keys := []string{"bf|alice|1.2.3.4", "bf|alice|::1", "bf|alice%|1.2.3.4", "bf|alicia|1.2.3.4", "bf|ålice|x"}
+		for _, k := range keys {
+			_, err := s.RecordFailure(ctx(), k, at(0), day)
+			must(t, "RecordFailure", err)
+		}
+		n, err := s.ResetCounters(ctx(), "bf|alice|")
+		must(t, "ResetCounters", err)
+		if n != 2 {
+			t.Errorf("ResetCounters: got %d removed, want 2", n)
+		}
+		for _, k := range keys {
+			got, err := s.GetCounter(ctx(), k, at(time.Second))
+			must(t, "GetCounter", err)
+			want := 1
+			if k == keys[0] || k == keys[1] {
+				want = 0
+			}
+			if got != want {
+				t.Errorf("GetCounter(%q): got %d, want %d", k, got, want)
+			}
+		}
+		if n, err = s.ResetCounters(ctx(), "bf|ålice|"); err != nil || n != 1 {
+			t.Errorf("ResetCounters of a non-ASCII prefix: got %d, %v, want 1, nil", n, err)
+		}
+	})
+	t.Run("20 parallel failures count to exactly 20", func(t *testing.T) {
+		s := newStore(t)
+		counts := make([]int, 20)
+		for i, err := range parallel(20, func(i int) error {
+			var err error
+			counts[i], err = s.RecordFailure(ctx(), "race", at(0), day)
+			return err
+		}) {
+			must(t, fmt.Sprintf("RecordFailure %d", i), err)
+		}
+		slices.Sort(counts)
+		for i, c := range counts {
+			if c != i+1 {
+				t.Fatalf("counts returned: got %v, want 1..20 each once", counts)
+			}
+		}
+		if got, err := s.GetCounter(ctx(), "race", at(time.Second)); err != nil || got != 20 {
+			t.Errorf("GetCounter: got %d, %v, want 20, nil", got, err)
+		}
+	})
+}
+
+func testBuckets(t *testing.T, newStore NewStore) {
+	ctx := t.Context
+	type take struct {
+		at            time.Duration
+		wantAllowed   bool
+		wantRemaining int
+		wantReset     time.Duration
+	}
+	tests := []struct {
+		name  string
+		takes []take
+	}{
+		{"a new bucket is full", []take{{0, true, 2, 10 * time.Second}}},
+		{"empties then refuses", []take{
+			{0, true, 2, 10 * time.Second}, {0, true, 1, 20 * time.Second}, {0, true, 0, 30 * time.Second},
+			{time.Second, false, 0, 10 * time.Second},
+		}},
+		{"refills one token per interval", []take{
+			{0, true, 2, 10 * time.Second}, {0, true, 1, 20 * time.Second}, {0, true, 0, 30 * time.Second},
+			{10 * time.Second, true, 0, 40 * time.Second}, {11 * time.Second, false, 0, 20 * time.Second},
+		}},
+		{"refills to capacity, not beyond", []take{
+			{0, true, 2, 10 * time.Second}, {time.Hour, true, 2, time.Hour + 10*time.Second},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStore(t)
+			for i, tk := range tc.takes {
+				ok, rem, reset, err := s.TakeToken(ctx(), "ip|1.2.3.4", 3, 10*time.Second, at(tk.at))
+				must(t, "TakeToken", err)
+				if ok != tk.wantAllowed || rem != tk.wantRemaining || !reset.Equal(at(tk.wantReset)) {
+					t.Errorf("take %d: got %v, %d, %v, want %v, %d, %v", i, ok, rem, reset, tk.wantAllowed, tk.wantRemaining, at(tk.wantReset))
+				}
+			}
+		})
+	}
+	t.Run("parallel takes never over-grant", func(t *testing.T) {
+		s := newStore(t)
+		allowed := make([]bool, 20)
+		for i, err := range parallel(20, func(i int) error {
+			var err error
+			allowed[i], _, _, err = s.TakeToken(ctx(), "race", 5, time.Hour, at(0))
+			return err
+		}) {
+			must(t, fmt.Sprintf("TakeToken %d", i), err)
+		}
+		if n := len(slices.DeleteFunc(allowed, func(b bool) bool { return !b })); n != 5 {
+			t.Errorf("allowed takes: got %d, want 5", n)
+		}
+	})
+}
+
+func testBreached(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t), t.Context()
+	hashes := []string{
+		"5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8", // "password"
+		"5baa6100000000000000000000000000000000ff", // same prefix, lower case
+		"7C4A8D09CA3762AF61E59520943DC26494F8941B", // "123456"
+	}
+	n, err := s.AddBreachedHashes(ctx, hashes)
+	must(t, "AddBreachedHashes", err)
+	if n != 3 {
+		t.Errorf("AddBreachedHashes: got %d new, want 3", n)
+	}
+	if n, err = s.AddBreachedHashes(ctx, hashes[:1]); err != nil || n != 0 {
+		t.Errorf("AddBreachedHashes again: got %d, %v, want 0, nil", n, err)
+	}
+	got, err := s.BreachedSuffixes(ctx, "5baa6")
+	must(t, "BreachedSuffixes", err)
+	diff(t, "suffixes", got, []string{"100000000000000000000000000000000FF", "1E4C9B93F3F0682250B6CF8331B7EE68FD8"})
+	got, err = s.BreachedSuffixes(ctx, "00000")
+	must(t, "BreachedSuffixes", err)
+	if len(got) != 0 {
+		t.Errorf("BreachedSuffixes of an unknown prefix: got %v, want none", got)
+	}
+	if _, err := s.AddBreachedHashes(ctx, []string{"ABC"}); err == nil {
+		t.Errorf("AddBreachedHashes of a short hash: got nil error, want one")
+	}
+}
+
+func testAttackProtection(t *testing.T, newStore NewStore) {
+	s, ctx := newStore(t), t.Context()
+	ap := &store.AttackProtection{
+		BruteForce: store.BruteForceProtection{Enabled: true, Shields: []string{"block"}, Mode: "count_per_identifier_and_ip",
+			Allowlist: []string{"10.0.0.0/8", "2001:db8::/32"}, MaxAttempts: 5},
+		SuspiciousIP: store.SuspiciousIPThrottling{Enabled: true, Shields: []string{"admin_notification"},
+			Stage: store.ThrottleStages{PreLogin: store.ThrottleStage{MaxAttempts: 100, Rate: 864000}}},
+		Breached: store.BreachedPasswordDetection{Enabled: true, Shields: []string{"block"}, Method: "standard"},
+	}
+	must(t, "UpdateTenant", s.UpdateTenant(ctx, func(tn *store.Tenant) error {
+		tn.FriendlyName, tn.AttackProtection = "Acme", ap
+		return nil
+	}))
+	got, err := s.GetTenant(ctx)
+	must(t, "GetTenant", err)
+	diff(t, "attack protection", got.AttackProtection, ap)
+	must(t, "UpdateTenant", s.UpdateTenant(ctx, func(tn *store.Tenant) error { tn.AttackProtection = nil; return nil }))
+	if got, err = s.GetTenant(ctx); err != nil || got.AttackProtection != nil || got.FriendlyName != "Acme" {
+		t.Errorf("GetTenant after clearing: got %+v, %v, want Acme with nil attack protection", got, err)
+	}
+}

@@ -49,6 +49,11 @@ type exchange struct {
 	amr        []string             // authentication methods; Auth0 sends amr only after MFA ("mfa")
 	family     *store.RefreshFamily // the refresh family continued by a refresh grant
 	refresh    string               // a refresh token already minted by the grant (rotation)
+
+	// Set by the post-login stages (Rules and Actions, the MFA gate).
+	accessClaims map[string]any // custom claims for the access token, already filtered
+	idClaims     map[string]any // custom claims for the ID token, already filtered
+	mfaRequired  bool           // a second factor must be passed before tokens are issued
 	// requestedScope is what the client asked for, for logs.
 	requestedScope string
 }
@@ -109,6 +114,7 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 	if err := g.login(ctx, ex); err != nil {
 		return nil, g, err
 	}
+	// Post-login stages run here, in Auth0's order: Rules, then Actions, then the MFA gate.
 	resp, err := s.issue(ctx, ex)
 	return resp, g, err
 }
@@ -131,6 +137,7 @@ func (s *Server) issue(ctx context.Context, ex *exchange) (*tokenResponse, error
 		Alg:       "RS256",
 		Dialect:   "access_token",
 		AuthTime:  ex.authTime,
+		Custom:    ex.accessClaims,
 	}
 	if api := ex.api; api != nil {
 		at.Audience = api.Identifier
@@ -178,6 +185,7 @@ func (s *Server) idToken(ctx context.Context, ex *exchange) (string, error) {
 		AuthTime: ex.authTime,
 		AMR:      ex.amr,
 		Profile:  profileClaims(ex.user, ex.scopes),
+		Custom:   ex.idClaims,
 	}
 	if c.IDTokenLifetime > 0 {
 		it.Lifetime = time.Duration(c.IDTokenLifetime) * time.Second

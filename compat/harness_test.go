@@ -48,6 +48,7 @@ var users = []struct{ email, name string }{
 	{"dave@example.com", "Dave"},   // go-oidc
 	{"erin@example.com", "Erin"},   // apiauth
 	{"frank@example.com", "Frank"}, // key rotation
+	{"grace@example.com", "Grace"}, // MFA
 }
 
 const (
@@ -369,7 +370,9 @@ clients:
     client_secret: %[4]s
     app_type: non_interactive
     token_endpoint_auth_method: client_secret_post
-    grant_types: [password, "http://auth0.com/oauth/grant-type/password-realm", refresh_token]
+    grant_types: [password, "http://auth0.com/oauth/grant-type/password-realm", refresh_token,
+      "http://auth0.com/oauth/grant-type/mfa-otp", "http://auth0.com/oauth/grant-type/mfa-oob",
+      "http://auth0.com/oauth/grant-type/mfa-recovery-code"]
     refresh_token: {rotation_type: rotating, expiration_type: expiring}
   - name: Compat JWT App
     client_id: %[5]s

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sesameauth/sesame/internal/config"
+	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/store"
 )
@@ -177,7 +179,16 @@ func (p *applyPlan) build(ctx context.Context) error {
 	if err := p.planUsers(ctx); err != nil {
 		return err
 	}
-	return p.planTenant(ctx)
+	if err := p.planTenant(ctx); err != nil {
+		return err
+	}
+	if err := p.planAttackProtection(ctx); err != nil {
+		return err
+	}
+	if err := p.planMFA(ctx); err != nil {
+		return err
+	}
+	return p.planHooks(ctx)
 }
 
 // applySame reports whether two records hold the same data, timestamps aside. They are compared
@@ -838,11 +849,134 @@ func (p *applyPlan) planTenant(ctx context.Context) error {
 	want.UpdatedAt = p.s.now()
 	p.step("tenant settings", false, changed, func(ctx context.Context) error {
 		return p.s.Store.UpdateTenant(ctx, func(t *store.Tenant) error {
+			// Written by the attack-protection and MFA steps.
+			ap, pol, fac := t.AttackProtection, t.MFAPolicy, t.MFAFactors
 			*t = want
+			t.AttackProtection, t.MFAPolicy, t.MFAFactors = ap, pol, fac
 			return nil
 		})
 	})
 	return nil
+}
+
+// --- attack protection ----------------------------------------------------------------------
+
+// planAttackProtection applies the attackProtection section over the stored settings (Auth0's
+// defaults when none are stored): only what the file names changes.
+func (p *applyPlan) planAttackProtection(ctx context.Context) error {
+	f := p.tf.AttackProtection
+	if f == nil {
+		return nil
+	}
+	cur, err := p.s.Store.GetTenant(ctx)
+	if err != nil {
+		return err
+	}
+	defaults := guard.Defaults()
+	want := defaults
+	if cur.AttackProtection != nil {
+		want = *cur.AttackProtection
+	}
+	if bf := f.BruteForce; bf != nil {
+		w := &want.BruteForce
+		setIf(&w.Enabled, bf.Enabled)
+		setSlice(&w.Shields, bf.Shields)
+		setIf(&w.Mode, bf.Mode)
+		setSlice(&w.Allowlist, bf.Allowlist)
+		setIf(&w.MaxAttempts, bf.MaxAttempts)
+	}
+	if ip := f.SuspiciousIP; ip != nil {
+		w := &want.SuspiciousIP
+		setIf(&w.Enabled, ip.Enabled)
+		setSlice(&w.Shields, ip.Shields)
+		setSlice(&w.Allowlist, ip.Allowlist)
+		for _, st := range []struct {
+			file *config.ThrottleStage
+			dst  *store.ThrottleStage
+		}{{ip.PreLogin, &w.Stage.PreLogin}, {ip.PreUserRegistration, &w.Stage.PreUserRegistration}} {
+			if st.file != nil {
+				setIf(&st.dst.MaxAttempts, st.file.MaxAttempts)
+				if st.file.Rate != nil {
+					st.dst.Rate = int64(*st.file.Rate)
+				}
+			}
+		}
+	}
+	if br := f.Breached; br != nil {
+		w := &want.Breached
+		setIf(&w.Enabled, br.Enabled)
+		setSlice(&w.Shields, br.Shields)
+		setIf(&w.Method, br.Method)
+	}
+	if err := guard.Validate(want); err != nil {
+		// Each of guard's problems reads "field.path: message".
+		errs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = j.Unwrap()
+		}
+		for _, e := range errs {
+			path, msg, _ := strings.Cut(e.Error(), ": ")
+			p.problem("attackProtection."+path, "%s", msg)
+		}
+		return nil
+	}
+	// Nothing stored means the defaults: a file restating them changes nothing.
+	changed := !applySame(cmp.Or(cur.AttackProtection, &defaults), want)
+	p.step("attack protection", false, changed, func(ctx context.Context) error {
+		return p.s.Store.UpdateTenant(ctx, func(t *store.Tenant) error {
+			t.AttackProtection = &want
+			return nil
+		})
+	})
+	return nil
+}
+
+// --- MFA -------------------------------------------------------------------------------------
+
+// planMFA applies guardianPolicies (all-applications: MFA for every password login) and
+// guardianFactors (only the factors the file names change).
+func (p *applyPlan) planMFA(ctx context.Context) error {
+	if p.tf.GuardianPolicies == nil && p.tf.GuardianFactors == nil {
+		return nil
+	}
+	cur, err := p.s.Store.GetTenant(ctx)
+	if err != nil {
+		return err
+	}
+	pol, fac := cmp.Or(cur.MFAPolicy, store.MFANever), cur.MFAFactors
+	if gp := p.tf.GuardianPolicies; gp != nil {
+		pol = store.MFANever
+		if slices.Contains(gp.Policies, "all-applications") {
+			pol = store.MFAAlways
+		}
+	}
+	for _, f := range p.tf.GuardianFactors {
+		switch f.Name {
+		case "otp":
+			fac.OTP = f.Enabled
+		case "email":
+			fac.Email = f.Enabled
+		case "sms":
+			fac.SMS = f.Enabled
+		case "recovery-code":
+			fac.RecoveryCode = f.Enabled
+		}
+	}
+	changed := pol != cmp.Or(cur.MFAPolicy, store.MFANever) || fac != cur.MFAFactors
+	p.step("MFA policy and factors", false, changed, func(ctx context.Context) error {
+		return p.s.Store.UpdateTenant(ctx, func(t *store.Tenant) error {
+			t.MFAPolicy, t.MFAFactors = pol, fac
+			return nil
+		})
+	})
+	return nil
+}
+
+// setSlice sets *dst to v when the file gave a list (an empty list is a value).
+func setSlice(dst *[]string, v []string) {
+	if v != nil {
+		*dst = slices.Clone(v)
+	}
 }
 
 // applyMergeProblems reports the file's own problems, then those found against the store at

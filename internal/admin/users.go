@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -331,9 +333,25 @@ func (s *Service) BlockUser(ctx context.Context, userID string) error {
 	return s.setBlocked(ctx, userID, true)
 }
 
-// UnblockUser clears the user's blocked flag.
+// UnblockUser clears the user's blocked flag and releases the brute-force blocks of the
+// user's email and username from every IP (Auth0's user-blocks API does both), logging ublkdu.
 func (s *Service) UnblockUser(ctx context.Context, userID string) error {
-	return s.setBlocked(ctx, userID, false)
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
+		return storeErr(err, "user", userID)
+	}
+	if err := s.setBlocked(ctx, userID, false); err != nil {
+		return err
+	}
+	n, err := guard.New(s.Store, s.now).Unblock(ctx, u.Email, u.Username)
+	if err != nil {
+		return err
+	}
+	// The release is done; a log write that fails must not report it as failed.
+	_ = s.Store.AppendLog(ctx, store.LogEvent{Date: s.now(), Type: "ublkdu", Description: "User block released by an admin",
+		Connection: u.Connection, UserID: u.ID, UserName: cmp.Or(u.Email, u.Username),
+		Details: map[string]any{"released_counters": n}})
+	return nil
 }
 
 func (s *Service) setBlocked(ctx context.Context, userID string, blocked bool) error {
@@ -372,7 +390,12 @@ func (s *Service) SetPassword(ctx context.Context, userID, pw string) error {
 		u.UpdatedAt = now
 		return nil
 	})
-	return storeErr(err, "user", userID)
+	if err != nil {
+		return storeErr(err, "user", userID)
+	}
+	// A password change releases brute-force blocks (WIRE.md §5).
+	_, err = guard.New(s.Store, s.now).Unblock(ctx, u.Email, u.Username)
+	return err
 }
 
 // RevokeRefreshTokens revokes every live refresh-token family of the user and returns how

@@ -57,6 +57,10 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.Int("db-max-idle-conns", 0, "PostgreSQL: idle connections kept (default db-max-open-conns)")
 	fs.Int("db-conn-max-lifetime-seconds", 0, "PostgreSQL: recycle connections after this long (default 1800)")
 	fs.Int("db-statement-timeout-ms", 0, "PostgreSQL: statement_timeout of every session (default 5000)")
+	fs.String("mfa-sender", "", "MFA email/SMS code delivery: log (development), smtp or webhook (default log)")
+	fs.String("smtp-addr", "", "SMTP relay host:port for --mfa-sender smtp")
+	fs.String("smtp-from", "", "sender address of MFA mails for --mfa-sender smtp")
+	fs.String("webhook-url", "", "URL that receives MFA codes as JSON for --mfa-sender webhook")
 }
 
 // resolveServerConfig merges, in rising precedence, the defaults, the config file (--config

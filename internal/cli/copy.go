@@ -60,7 +60,7 @@ refused unless --force, which replaces them. Stop the nodes writing to the sourc
 				{"tenant", n.Tenant}, {"clients", n.Clients}, {"apis", n.ResourceServers},
 				{"connections", n.Connections}, {"users", n.Users}, {"signing_keys", n.SigningKeys},
 				{"refresh_families", n.RefreshFamilies}, {"refresh_tokens", n.RefreshTokens},
-				{"single_use", n.Replay}, {"logs", n.Logs},
+				{"single_use", n.Replay}, {"logs", n.Logs}, {"mfa_authenticators", n.MFAAuthenticators},
 			}
 			if a.flags.json {
 				m := map[string]any{"from": redactDSN(from), "to": redactDSN(to)}

@@ -73,6 +73,9 @@ func NewRoot(lookupEnv func(string) (string, bool)) *cobra.Command {
 		newMigrateCmd(a),
 		newBenchCmd(a),
 		newCopyCmd(a),
+		newBreachedCmd(a),
+		newLogsCmd(a),
+		newActionsCmd(a),
 	)
 	return root
 }

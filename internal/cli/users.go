@@ -38,6 +38,7 @@ func newUsersCmd(a *app) *cobra.Command {
 		userActionCmd(a, "unblock", "Unblock a user", "Unblocked", (*admin.Service).UnblockUser),
 		newUsersSetPasswordCmd(a),
 		newUsersImportCmd(a),
+		newUsersMFACmd(a),
 	)
 	return cmd
 }

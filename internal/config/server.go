@@ -54,4 +54,13 @@ type Server struct {
 	DBConnMaxLifetimeSeconds int `yaml:"db_conn_max_lifetime_seconds"`
 	// DBStatementTimeoutMS is PostgreSQL's statement_timeout for every session (0: 5000).
 	DBStatementTimeoutMS int `yaml:"db_statement_timeout_ms"`
+	// MFASender delivers MFA email/SMS codes: log (default; development only: the code is
+	// written to the log), smtp (SMTPAddr, SMTPFrom) or webhook (WebhookURL gets a JSON POST).
+	MFASender string `yaml:"mfa_sender"`
+	// SMTPAddr is the host:port of the SMTP relay the smtp sender mails through.
+	SMTPAddr string `yaml:"smtp_addr"`
+	// SMTPFrom is the sender address of MFA mails.
+	SMTPFrom string `yaml:"smtp_from"`
+	// WebhookURL receives {"channel","to","code","tenant"} for the webhook sender.
+	WebhookURL string `yaml:"webhook_url"`
 }

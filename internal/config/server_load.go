@@ -355,6 +355,22 @@ func (s Server) Validate() error {
 	if s.PasswordHashIterations < 1 || s.PasswordHashIterations > 100 {
 		add("password_hash_iterations", "%d is outside 1..100", s.PasswordHashIterations)
 	}
+	switch s.MFASender {
+	case "", "log":
+	case "smtp":
+		if _, _, err := net.SplitHostPort(s.SMTPAddr); err != nil {
+			add("smtp_addr", "the smtp sender needs host:port: %q", s.SMTPAddr)
+		}
+		if !strings.Contains(s.SMTPFrom, "@") || strings.ContainsAny(s.SMTPFrom, "\r\n") {
+			add("smtp_from", "the smtp sender needs a sender address: %q", s.SMTPFrom)
+		}
+	case "webhook":
+		if u, err := url.Parse(s.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("webhook_url", "the webhook sender needs an http(s) URL: %q", s.WebhookURL)
+		}
+	default:
+		add("mfa_sender", "%q is not log, smtp or webhook", s.MFASender)
+	}
 	if len(problems) > 0 {
 		return &ServerConfigError{Problems: problems}
 	}

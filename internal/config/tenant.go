@@ -59,9 +59,15 @@ type TenantFile struct {
 	ResourceServers []ResourceServer
 	// Users is Sesame's own section (the Deploy CLI does not manage users).
 	Users []User
+	// AttackProtection is the attackProtection section; nil when the file has none.
+	AttackProtection *AttackProtection
+	// GuardianFactors are the supported factors the guardianFactors section names (nil when
+	// the file has none); GuardianPolicies is the guardianPolicies section (nil when absent).
+	GuardianFactors  []GuardianFactor
+	GuardianPolicies *GuardianPolicies
 
-	// Rules, Actions and Triggers are parsed for the hooks engine but not applied yet; their
-	// sections are listed in Ignored.
+	// Rules, Actions and Triggers are stored by Apply (admin) and run by package hooks.
+	// Triggers maps a trigger id (post-login) to its actions in execution order.
 	Rules    []Rule
 	Actions  []Action
 	Triggers map[string][]TriggerBinding

@@ -472,10 +472,10 @@ func (d *tenantDecoder) setAnyMap(dst *map[string]any) func(*yaml.Node, string) 
 var (
 	ignoredSections = []string{
 		"pages", "emailTemplates", "emailProvider", "roles", "hooks", "clientGrants", "branding",
-		"logStreams", "organizations", "prompts", "customDomains", "attackProtection",
-		"guardianFactors", "guardianFactorProviders", "guardianFactorTemplates",
+		"logStreams", "organizations", "prompts", "customDomains",
+		"guardianFactorProviders", "guardianFactorTemplates",
 		"guardianPhoneFactorMessageTypes", "guardianPhoneFactorSelectedProvider",
-		"guardianPolicies", "migrations", "themes", "rulesConfigs", "actionModules", "forms",
+		"migrations", "themes", "rulesConfigs", "actionModules", "forms",
 		"flows", "flowVaultConnections", "selfServiceProfiles", "networkACLs", "phoneProviders",
 		"phoneTemplates", "connectionProfiles", "userAttributeProfiles", "riskAssessments",
 		"tokenExchangeProfiles", "eventStreams", "rateLimitPolicies", "supplementalSignals",
@@ -509,14 +509,13 @@ var (
 		"token_exchange", "async_approval_notification_channels", "callback_url_template",
 		"signing_keys", "global", "tenant", "owners", "encrypted",
 	}
-	ignoredJWTKeys          = []string{"secret_encoded", "scopes"}
-	ignoredRefreshKeys      = []string{"policies"}
-	ignoredAuthMethodKeys   = []string{"tls_client_auth", "self_signed_tls_client_auth"}
-	ignoredCredentialKeys   = []string{"id", "alg", "kid", "expires_at", "parse_expiry_from_cert", "created_at", "updated_at", "thumbprint_sha256", "subject_dn"}
-	ignoredConnectionKeys   = []string{"id", "display_name", "metadata", "realms", "is_domain_connection", "show_as_button", "provisioning_ticket_url", "authentication", "connected_accounts", "strategy_version"}
-	ignoredAPIKeys          = []string{"id", "is_system", "token_lifetime_for_web", "skip_consent_for_verifiable_first_party_clients", "verification_location", "options", "client", "client_id", "token_encryption", "consent_policy", "authorization_details", "proof_of_possession", "subject_type_authorization", "allow_online_access"}
-	unservedGrantTypes      = []string{"urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba", "urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token", "http://auth0.com/oauth/grant-type/passwordless/otp"}
-	typedButIgnoredSections = []string{"rules", "actions", "triggers"}
+	ignoredJWTKeys        = []string{"secret_encoded", "scopes"}
+	ignoredRefreshKeys    = []string{"policies"}
+	ignoredAuthMethodKeys = []string{"tls_client_auth", "self_signed_tls_client_auth"}
+	ignoredCredentialKeys = []string{"id", "alg", "kid", "expires_at", "parse_expiry_from_cert", "created_at", "updated_at", "thumbprint_sha256", "subject_dn"}
+	ignoredConnectionKeys = []string{"id", "display_name", "metadata", "realms", "is_domain_connection", "show_as_button", "provisioning_ticket_url", "authentication", "connected_accounts", "strategy_version"}
+	ignoredAPIKeys        = []string{"id", "is_system", "token_lifetime_for_web", "skip_consent_for_verifiable_first_party_clients", "verification_location", "options", "client", "client_id", "token_encryption", "consent_policy", "authorization_details", "proof_of_possession", "subject_type_authorization", "allow_online_access"}
+	unservedGrantTypes    = []string{"urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba", "urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token", "http://auth0.com/oauth/grant-type/passwordless/otp"}
 )
 
 func (d *tenantDecoder) decodeFile(data []byte) *TenantFile {
@@ -576,9 +575,24 @@ func (d *tenantDecoder) decodeFile(data []byte) *TenantFile {
 				tf.Users = append(tf.Users, d.user(e, index(p, i)))
 			}
 		},
-		"rules":    func(n *yaml.Node, p string) { d.lenient(n, p, &tf.Rules) },
-		"actions":  func(n *yaml.Node, p string) { d.lenient(n, p, &tf.Actions) },
-		"triggers": func(n *yaml.Node, p string) { d.lenient(n, p, &tf.Triggers) },
+		"attackProtection": func(n *yaml.Node, p string) {
+			if !isNull(d.resolve(n)) {
+				tf.AttackProtection = d.attackProtection(n, p)
+			}
+		},
+		"guardianFactors": func(n *yaml.Node, p string) {
+			if !isNull(d.resolve(n)) {
+				tf.GuardianFactors = d.guardianFactors(n, p)
+			}
+		},
+		"guardianPolicies": func(n *yaml.Node, p string) {
+			if !isNull(d.resolve(n)) {
+				tf.GuardianPolicies = d.guardianPolicies(n, p)
+			}
+		},
+		"rules":    func(n *yaml.Node, p string) { d.hooks(n, p, &tf.Rules) },
+		"actions":  func(n *yaml.Node, p string) { d.hooks(n, p, &tf.Actions) },
+		"triggers": func(n *yaml.Node, p string) { d.hooks(n, p, &tf.Triggers) },
 	}}
 	for _, s := range ignoredSections {
 		top.set[s] = func(n *yaml.Node, p string) {
@@ -601,6 +615,18 @@ func (d *tenantDecoder) lenient(n *yaml.Node, path string, dst any) {
 	d.ignore(path, "")
 	_ = n.Decode(dst) // yaml's decoder bounds alias expansion itself
 
+}
+
+// hooks decodes the rules, actions and triggers sections, which Apply stores (package hooks
+// runs them).
+func (d *tenantDecoder) hooks(n *yaml.Node, path string, dst any) {
+	n = d.resolve(n)
+	if isEmpty(n) {
+		return
+	}
+	if err := n.Decode(dst); err != nil {
+		d.errorf(path, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
 }
 
 func isEmpty(n *yaml.Node) bool {

@@ -35,8 +35,6 @@ func (r Reason) String() string {
 // BlockedError is returned for a login that attack protection refuses.
 type BlockedError struct {
 	Reason Reason
-	// RetryAt is when an IP throttle lets the next attempt through; zero otherwise.
-	RetryAt time.Time
 }
 
 func (e *BlockedError) Error() string { return "guard: login blocked: " + e.Reason.String() }
@@ -81,9 +79,13 @@ type Attempt struct {
 	Identifier string
 	// IP is the end user's address (the TCP peer, or a trusted auth0-forwarded-for).
 	IP string
+	// Tenant, when not nil, is the tenant as the caller already read it for this request;
+	// Check reads it from the store otherwise.
+	Tenant *store.Tenant
 
 	policy policy
-	count  int // this attempt's brute-force count, 0 when not counted
+	count  int  // this attempt's brute-force count, 0 when not counted
+	judged bool // Failure or Success was called
 }
 
 // Check runs before the password is verified. It refuses a blocked (identifier, IP) pair or a
@@ -92,11 +94,18 @@ type Attempt struct {
 // Brute force counts the attempt here, before the password is checked, and a success resets
 // the count: a burst of parallel guesses thus gets at most max_attempts verifications, where a
 // count kept only after failures would let every request of the burst through the check.
+// The price: one pair can have at most max_attempts logins in flight at once (more are refused
+// until one is judged), which only a single account hammered from one IP would notice. Callers
+// defer Abandon so that a login shed before its password was judged gives its count back.
 // Monitoring mode (no block shield) counts and logs but never refuses.
 func (g *Guard) Check(ctx context.Context, a *Attempt) error {
-	t, err := g.store.GetTenant(ctx)
-	if err != nil {
-		return fmt.Errorf("guard: reading settings: %w", err)
+	t := a.Tenant
+	if t == nil {
+		stored, err := g.store.GetTenant(ctx)
+		if err != nil {
+			return fmt.Errorf("guard: reading settings: %w", err)
+		}
+		t = &stored
 	}
 	a.policy = effective(t.AttackProtection)
 	a.count = 0
@@ -130,6 +139,7 @@ func (g *Guard) Check(ctx context.Context, a *Attempt) error {
 // a token comes back.
 func (g *Guard) Failure(ctx context.Context, a *Attempt) ([]Event, error) {
 	var evs []Event
+	a.judged = true
 	p, now := &a.policy, g.now()
 	if a.count == p.maxAttempts {
 		evs = append(evs, eventBruteForce)
@@ -159,11 +169,27 @@ func (g *Guard) Failure(ctx context.Context, a *Attempt) ([]Event, error) {
 
 // Success records a verified password: the pair's brute-force count starts again.
 func (g *Guard) Success(ctx context.Context, a *Attempt) error {
+	a.judged = true
 	if a.count == 0 {
 		return nil
 	}
 	if err := g.store.ResetCounter(ctx, g.pairKey(a)); err != nil {
 		return fmt.Errorf("guard: resetting attempts: %w", err)
+	}
+	return nil
+}
+
+// Abandon gives back the count Check took for an attempt whose password was never judged (the
+// server shed it, or the directory failed): load shedding must not lock users out. It takes
+// back only this attempt's count, so it cannot be used to wipe earlier failures. After Failure
+// or Success it does nothing, so a caller may defer it.
+func (g *Guard) Abandon(ctx context.Context, a *Attempt) error {
+	if a.count == 0 || a.judged {
+		return nil
+	}
+	a.count = 0
+	if err := g.store.DecrementCounter(ctx, g.pairKey(a)); err != nil {
+		return fmt.Errorf("guard: giving back an attempt: %w", err)
 	}
 	return nil
 }

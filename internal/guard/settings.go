@@ -76,7 +76,8 @@ func Defaults() store.AttackProtection {
 	}
 }
 
-// Validate reports every problem of ap at once, each prefixed with its Auth0 field path.
+// Validate reports every problem of ap, a complete settings object (start from Defaults), at
+// once, each prefixed with its Auth0 field path.
 func Validate(ap store.AttackProtection) error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -89,10 +90,10 @@ func Validate(ap store.AttackProtection) error {
 	}
 	bf := ap.BruteForce
 	shields("bruteForceProtection.shields", bf.Shields, ShieldBlock, ShieldUserNotification)
-	if bf.Mode != "" && bf.Mode != ModePerIdentifierAndIP && bf.Mode != ModePerIdentifier {
+	if bf.Mode != ModePerIdentifierAndIP && bf.Mode != ModePerIdentifier {
 		bad("bruteForceProtection.mode: %q is neither %s nor %s", bf.Mode, ModePerIdentifierAndIP, ModePerIdentifier)
 	}
-	if bf.MaxAttempts != 0 && (bf.MaxAttempts < 1 || bf.MaxAttempts > 100) {
+	if bf.MaxAttempts < 1 || bf.MaxAttempts > 100 {
 		bad("bruteForceProtection.max_attempts: %d is not between 1 and 100", bf.MaxAttempts)
 	}
 	if _, err := ParseAllowlist(bf.Allowlist); err != nil {
@@ -104,16 +105,16 @@ func Validate(ap store.AttackProtection) error {
 		bad("suspiciousIpThrottling.allowlist: %w", err)
 	}
 	for name, st := range map[string]store.ThrottleStage{"pre-login": ip.Stage.PreLogin, "pre-user-registration": ip.Stage.PreUserRegistration} {
-		if st.MaxAttempts < 0 {
-			bad("suspiciousIpThrottling.stage.%s.max_attempts: %d is negative", name, st.MaxAttempts)
+		if st.MaxAttempts < 1 {
+			bad("suspiciousIpThrottling.stage.%s.max_attempts: %d is not positive", name, st.MaxAttempts)
 		}
-		if st.Rate < 0 {
-			bad("suspiciousIpThrottling.stage.%s.rate: %d is negative", name, st.Rate)
+		if st.Rate < 1 {
+			bad("suspiciousIpThrottling.stage.%s.rate: %d is not positive", name, st.Rate)
 		}
 	}
 	br := ap.Breached
 	shields("breachedPasswordDetection.shields", br.Shields, ShieldBlock, ShieldUserNotification, ShieldAdminNotification)
-	if br.Method != "" && br.Method != MethodStandard && br.Method != MethodEnhanced {
+	if br.Method != MethodStandard && br.Method != MethodEnhanced {
 		bad("breachedPasswordDetection.method: %q is neither %s nor %s", br.Method, MethodStandard, MethodEnhanced)
 	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
@@ -138,11 +139,12 @@ func ParseAllowlist(entries []string) ([]netip.Prefix, error) {
 			p, err = netip.ParsePrefix(s)
 		} else {
 			var a netip.Addr
-			if a, err = netip.ParseAddr(s); err == nil {
-				p = netip.PrefixFrom(a, a.BitLen())
+			if a, err = netip.ParseAddr(s); err == nil && a.Zone() != "" {
+				err = errors.New("zoned address")
 			}
+			p = netip.PrefixFrom(a, a.BitLen())
 		}
-		if err != nil || p.Addr().Zone() != "" {
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%q: %w", e, ErrBadAllowlist))
 			continue
 		}

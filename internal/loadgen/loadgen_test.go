@@ -198,7 +198,7 @@ func TestReportJSON(t *testing.T) {
 	for _, path := range [][]string{
 		{"scenario"}, {"mode"}, {"concurrency"}, {"requests"}, {"successes"}, {"errors"}, {"transport_errors"},
 		{"throughput_rps"}, {"elapsed_s"}, {"latency_ms", "p50"}, {"latency_ms", "p90"}, {"latency_ms", "p99"},
-		{"latency_ms", "max"}, {"server", "cpu_seconds"}, {"server", "peak_rss_mib"}, {"floor", "hash_ms"},
+		{"latency_ms", "max"}, {"server", "cpu_seconds"}, {"server", "cpu_ms_per_request"}, {"server", "peak_rss_mib"}, {"floor", "hash_ms"},
 		{"floor", "sign_ms", "RS256"}, {"floor", "sign_ms", "ES256"}, {"floor", "sign_ms", "EdDSA"},
 		{"floor", "sign_ms", "HS256"}, {"floor", "formula"}, {"floor", "cost_per_request_ms"}, {"floor", "ceiling_rps"},
 		{"efficiency"},

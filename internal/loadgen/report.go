@@ -28,6 +28,9 @@ type ServerStats struct {
 	// CoresBusy is CPUSeconds over the run's elapsed time.
 	CoresBusy  float64 `json:"cores_busy"`
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// CPUPerRequestMS is the server's CPU time per successful request: unlike throughput, it
+	// does not depend on how much of the machine other processes took.
+	CPUPerRequestMS float64 `json:"cpu_ms_per_request"`
 	// PeakIsRun is false when VmHWM could not be reset before the run: the peak is then the
 	// process's lifetime peak.
 	PeakIsRun bool `json:"peak_is_run"`
@@ -44,6 +47,9 @@ type FloorReport struct {
 	Formula        string             `json:"formula"`
 	CostMS         float64            `json:"cost_per_request_ms"`
 	CeilingRPS     float64            `json:"ceiling_rps"`
+	// CPUEfficiency is the crypto cost per request over the server's CPU time per request:
+	// the share of the server's own work that was unavoidable crypto (noise-robust).
+	CPUEfficiency float64 `json:"cpu_efficiency,omitempty"`
 	// P99OverHash is the latency p99 in single-hash times (password scenarios).
 	P99OverHash float64 `json:"p99_over_hash,omitempty"`
 }
@@ -64,6 +70,9 @@ func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 func NewReport(r *Result, floor *Floor, apiAlg, scope string, srv *ServerStats) Report {
 	rep := Report{Result: *r, ElapsedSeconds: r.Elapsed.Seconds(), ThroughputRPS: r.Throughput(),
 		TransportErrors: r.TransportErrors(), Server: srv}
+	if srv != nil && r.Successes > 0 {
+		srv.CPUPerRequestMS = srv.CPUSeconds * 1000 / float64(r.Successes)
+	}
 	if floor == nil {
 		return rep
 	}
@@ -84,6 +93,9 @@ func NewReport(r *Result, floor *Floor, apiAlg, scope string, srv *ServerStats) 
 		rep.Efficiency = &eff
 	} else {
 		fr.CostMS = ms(floor.Cost(r.Scenario, apiAlg, id))
+	}
+	if srv != nil && srv.CPUPerRequestMS > 0 && rep.Efficiency != nil {
+		fr.CPUEfficiency = fr.CostMS / srv.CPUPerRequestMS
 	}
 	if (r.Scenario == KindPassword || r.Scenario == KindRealm) && floor.Hash > 0 {
 		fr.P99OverHash = r.Latency.P99 / ms(floor.Hash)
@@ -124,8 +136,8 @@ func (rep Report) WriteText(w io.Writer) {
 		if !s.PeakIsRun {
 			peak = "lifetime peak"
 		}
-		fmt.Fprintf(w, "server       pid %d: %.2f CPU s (%.2f cores busy), RSS %s %.1f MiB\n",
-			s.PID, s.CPUSeconds, s.CoresBusy, peak, s.PeakRSSMiB)
+		fmt.Fprintf(w, "server       pid %d: %.2f CPU s (%.2f cores busy, %.3f ms per ok request), RSS %s %.1f MiB\n",
+			s.PID, s.CPUSeconds, s.CoresBusy, s.CPUPerRequestMS, peak, s.PeakRSSMiB)
 	}
 	if f := rep.Floor; f != nil {
 		fmt.Fprintf(w, "floor        %d cores; argon2id m=%d t=%d verify %.2f ms; sign ms RS256 %.3f ES256 %.3f EdDSA %.3f HS256 %.4f\n",
@@ -134,6 +146,9 @@ func (rep Report) WriteText(w io.Writer) {
 		if rep.Efficiency != nil {
 			fmt.Fprintf(w, "efficiency   %.3f = %.1f req/s ÷ (%d cores ÷ %.3f ms); ceiling %.1f req/s\n",
 				*rep.Efficiency, rep.ThroughputRPS, f.Cores, f.CostMS, f.CeilingRPS)
+		}
+		if f.CPUEfficiency > 0 {
+			fmt.Fprintf(w, "cpu eff.     %.3f = %.3f ms crypto ÷ %.3f ms server CPU per request\n", f.CPUEfficiency, f.CostMS, rep.Server.CPUPerRequestMS)
 		}
 		if f.P99OverHash > 0 {
 			fmt.Fprintf(w, "p99/hash     %.2f single-hash times\n", f.P99OverHash)

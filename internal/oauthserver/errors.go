@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -57,7 +58,32 @@ var (
 	errOverloaded         = &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
 		Description: "The server is busy. Please retry later.", Header: http.Header{"Retry-After": {"1"}}}
 	errServer = oauthErr(http.StatusInternalServerError, "server_error", "Internal server error.")
+
+	// Attack protection (WIRE.md §5).
+	errBruteForce = oauthErr(http.StatusTooManyRequests, "too_many_attempts",
+		"Your account has been blocked after multiple consecutive login attempts. We've sent you a notification via your preferred contact method with instructions on how to unblock it.")
+	errIPThrottled = oauthErr(http.StatusTooManyRequests, "too_many_attempts",
+		"We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.")
+	errPasswordLeaked = oauthErr(http.StatusUnauthorized, "password_leaked",
+		"This login attempt has been blocked because the password you're using was previously disclosed through a data breach (not in this application). Please check your email for more information.")
 )
+
+// guardErr maps attack protection's refusals to their wire errors; other errors pass through.
+func guardErr(err error) error {
+	var be *guard.BlockedError
+	if !errors.As(err, &be) {
+		return err
+	}
+	switch be.Reason {
+	case guard.BruteForce:
+		return errBruteForce.withCause(err)
+	case guard.SuspiciousIP:
+		return errIPThrottled.withCause(err)
+	case guard.BreachedPassword:
+		return errPasswordLeaked.withCause(err)
+	}
+	return err
+}
 
 func errMissing(name string) *Error {
 	return oauthErr(http.StatusBadRequest, "invalid_request", "Missing required parameter: "+name)
@@ -129,3 +155,22 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body["error_description"] = e.Description
 	writeJSON(w, e.Status, body)
 }
+
+// MFA errors (WIRE.md §4), texts kept exact.
+var (
+	errMFARequired        = oauthErr(http.StatusForbidden, "mfa_required", "Multifactor authentication required")
+	errMFAMalformed       = oauthErr(http.StatusForbidden, "invalid_grant", "Malformed mfa_token")
+	errMFAExpired         = oauthErr(http.StatusForbidden, "expired_token", "mfa_token is expired")
+	errMFAInvalidOTP      = oauthErr(http.StatusForbidden, "invalid_grant", "Invalid otp_code.")
+	errMFAInvalidBinding  = oauthErr(http.StatusForbidden, "invalid_grant", "Invalid binding_code.")
+	errMFAInvalidOOB      = oauthErr(http.StatusForbidden, "invalid_grant", "Invalid oob_code.")
+	errMFAInvalidRecovery = oauthErr(http.StatusForbidden, "invalid_grant", "Invalid recovery_code.")
+	// Decision: the text of the factor rate limit.
+	errMFATooManyAttempts      = oauthErr(http.StatusTooManyRequests, "too_many_attempts", "Too many failed attempts. Try again later.")
+	errMFAUnsupportedChallenge = oauthErr(http.StatusBadRequest, "unsupported_challenge_type", "User is not enrolled with any authenticator that supports the requested challenge type.")
+	errMFAAlreadyEnrolled      = oauthErr(http.StatusForbidden, "access_denied", "User is already enrolled.")
+	errMFAConfirmed            = oauthErr(http.StatusForbidden, "access_denied", "An enrolled authenticator can only be removed by an administrator.")
+	errAuthenticatorNotFound   = oauthErr(http.StatusNotFound, "not_found", "Authenticator not found.")
+	errMFAMissingBearer        = &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Description: "Missing mfa_token.",
+		Header: http.Header{"Www-Authenticate": {`Bearer realm="mfa"`}}}
+)

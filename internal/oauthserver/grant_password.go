@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sesameauth/sesame/internal/directory"
+	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -52,6 +53,18 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
+	// Attack protection runs before the password is checked: a blocked pair or a throttled IP
+	// is refused even with the right password (WIRE.md §5).
+	att := &guard.Attempt{Identifier: username, IP: ex.ip, Tenant: &ex.tenant}
+	if err := s.guard.Check(ctx, att); err != nil {
+		return guardErr(err)
+	}
+	// A login shed or failed before its password was judged was no attempt: give it back.
+	defer func() {
+		if err := s.guard.Abandon(context.WithoutCancel(ctx), att); err != nil {
+			s.log.Warn("giving back a login attempt", "err", err)
+		}
+	}()
 	// A login that cannot get a password-hashing slot within hashWait is shed with a 503 rather
 	// than queued without bound (each argon2id hash holds ~19 MiB while it runs).
 	authCtx, cancel := context.WithTimeout(ctx, hashWait)
@@ -65,6 +78,14 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 		}
 		ex.user.Email = username
 		s.emit(ex, typ, "Wrong email or password.")
+		// An unknown user counts like a wrong password: the answer must not tell them apart.
+		evs, gerr := s.guard.Failure(ctx, att)
+		for _, e := range evs {
+			s.emit(ex, e.Type, e.Description)
+		}
+		if gerr != nil {
+			s.log.Warn("recording failed login", "err", gerr)
+		}
 		ex.user = directory.Identity{}
 		return errWrongCredentials.withCause(err)
 	case errors.Is(err, directory.ErrOverloaded), errors.Is(err, context.DeadlineExceeded):
@@ -72,8 +93,20 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 	case err != nil:
 		return err
 	}
+	if err := s.guard.Success(ctx, att); err != nil {
+		s.log.Warn("resetting failed logins", "user_id", ex.user.UserID, "err", err)
+	}
 	if ex.user.Blocked {
 		return errUserBlocked
+	}
+	// Breached passwords are looked for only once the password is known to be right, so that
+	// the answer says nothing about a wrong one.
+	evs, err := s.guard.Breached(ctx, att, pw)
+	for _, e := range evs {
+		s.emit(ex, e.Type, e.Description)
+	}
+	if err != nil {
+		return guardErr(err)
 	}
 	ex.authTime = s.now()
 	ex.scopes, ex.perms = grantScopes(splitScope(ex.p.get("scope")), ex.api, ex.user.Permissions, ex.client.Client)

@@ -73,6 +73,8 @@ type env struct {
 	keys   *token.Keys
 	alice  string // user ids
 	bob    string
+	// mfaSender delivers MFA codes; a test may point it at a real sender.
+	mfaSender *switchSender
 }
 
 var cheap = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
@@ -96,7 +98,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, st: st, box: box, hasher: password.NewHasher(cheap, 2),
-		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, mfaSender: &switchSender{}}
 	keys := token.NewKeys(st, box, e.clock.Now)
 	// Other algorithms get keys where a test needs them: each RSA key costs ~70 ms to make.
 	if err := keys.Ensure(ctx, "RS256"); err != nil {
@@ -116,6 +118,8 @@ func newEnv(t testing.TB) *env {
 		Events:      sink,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:         e.clock.Now,
+		Hooks:       testHooks,
+		MFASender:   e.mfaSender,
 	})
 	e.srv.Config.Handler = s.Handler()
 	e.srv.Start()

@@ -8,6 +8,10 @@ import (
 	"time"
 
 	"github.com/sesameauth/sesame/internal/directory"
+	"github.com/sesameauth/sesame/internal/guard"
+	"github.com/sesameauth/sesame/internal/hooks"
+	"github.com/sesameauth/sesame/internal/mfa"
+	"github.com/sesameauth/sesame/internal/mfa/deliver"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/token"
 )
@@ -35,6 +39,10 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Hooks runs Rules and Actions; nil means an engine with the default limits.
+	Hooks *hooks.Engine
+	// MFASender delivers MFA email and SMS codes; nil logs them (development only).
+	MFASender mfa.Sender
 }
 
 // Opener opens values sealed with the key-encryption key (seal.Box satisfies it).
@@ -54,6 +62,11 @@ type Server struct {
 	log    *slog.Logger
 	clock  func() time.Time
 	grants map[string]grant
+	guard  *guard.Guard
+	hooks  *hooks.Engine
+	// hookCache is this node's compiled post-login flow (see hooksRecheck).
+	hookCache hookCache
+	mfa       *mfa.Service
 }
 
 // New returns a Server for cfg.
@@ -74,12 +87,29 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	// Attack protection keeps its counters in the store, so every node shares them.
+	s.guard = guard.New(cfg.Store, s.now)
+	s.hooks = cfg.Hooks
+	if s.hooks == nil {
+		s.hooks = hooks.NewEngine(hooks.Options{})
+	}
 	s.minter = &token.Minter{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: s.now}
+	sender := cfg.MFASender
+	if sender == nil {
+		sender = deliver.LogSender{Log: s.log}
+	}
+	// TOTP secrets are sealed with the key-encryption key; an Opener that cannot seal leaves
+	// OTP enrolment refused.
+	sealer, _ := cfg.Box.(mfa.Sealer)
+	s.mfa = mfa.New(cfg.Store, sealer, sender, s.now)
 	pw := passwordGrant{s: s}
 	s.grants = map[string]grant{
-		grantPassword:      pw,
-		grantPasswordRealm: pw,
-		grantRefreshToken:  refreshGrant{s: s},
+		grantPassword:        pw,
+		grantPasswordRealm:   pw,
+		grantRefreshToken:    refreshGrant{s: s},
+		grantMFAOTP:          mfaGrant{s: s, kind: "otp"},
+		grantMFAOOB:          mfaGrant{s: s, kind: "oob"},
+		grantMFARecoveryCode: mfaGrant{s: s, kind: "recovery-code"},
 	}
 	return s
 }
@@ -97,6 +127,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleDiscovery)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	mux.HandleFunc("GET /mfa/authenticators", s.handleListAuthenticators)
+	mux.HandleFunc("DELETE /mfa/authenticators/{id}", s.handleDeleteAuthenticator)
+	mux.HandleFunc("POST /mfa/associate", s.handleAssociate)
+	mux.HandleFunc("POST /mfa/challenge", s.handleChallenge)
 	return s.recoverPanics(mux)
 }
 

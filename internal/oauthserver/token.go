@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesameauth/sesame/internal/directory"
+	"github.com/sesameauth/sesame/internal/hooks"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/token"
 )
@@ -54,8 +55,12 @@ type exchange struct {
 	accessClaims map[string]any // custom claims for the access token, already filtered
 	idClaims     map[string]any // custom claims for the ID token, already filtered
 	mfaRequired  bool           // a second factor must be passed before tokens are issued
+	// recoveryCode is the recovery code that replaces the one a recovery-code grant used.
+	recoveryCode string
 	// requestedScope is what the client asked for, for logs.
 	requestedScope string
+	// hookRuns are the Rules and Actions executed, for the tenant log's details.actions.
+	hookRuns []hooks.Execution
 }
 
 // tokenResponse is RFC 6749 §5.1's successful response, with Auth0's fields.
@@ -66,6 +71,8 @@ type tokenResponse struct {
 	Scope        string `json:"scope"`
 	ExpiresIn    int    `json:"expires_in"`
 	TokenType    string `json:"token_type"`
+	// RecoveryCode is the new recovery code after the mfa-recovery-code grant.
+	RecoveryCode string `json:"recovery_code,omitempty"`
 }
 
 // handleToken is the token endpoint dispatcher (RFC 6749 §3.2).
@@ -74,7 +81,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{r: r, peer: peerIP(r), ip: peerIP(r)}
 	resp, g, err := s.exchangeToken(ctx, ex)
 	if err != nil {
-		if g != nil {
+		// A login paused for MFA has not failed: mfaGate logged mfar.
+		if g != nil && asError(err).Code != errMFARequired.Code {
 			_, failure := g.events()
 			s.emit(ex, failure, asError(err).Description)
 		}
@@ -115,6 +123,12 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 		return nil, g, err
 	}
 	// Post-login stages run here, in Auth0's order: Rules, then Actions, then the MFA gate.
+	if err := s.runHooks(ctx, ex); err != nil {
+		return nil, g, err
+	}
+	if err := s.mfaGate(ctx, ex); err != nil {
+		return nil, g, err
+	}
 	resp, err := s.issue(ctx, ex)
 	return resp, g, err
 }
@@ -167,6 +181,7 @@ func (s *Server) issue(ctx context.Context, ex *exchange) (*tokenResponse, error
 		}
 	}
 	resp.RefreshToken = ex.refresh
+	resp.RecoveryCode = ex.recoveryCode
 	if resp.RefreshToken == "" && ex.family == nil && slices.Contains(ex.scopes, "offline_access") {
 		if resp.RefreshToken, err = s.startFamily(ctx, ex); err != nil {
 			return nil, err
@@ -287,6 +302,9 @@ func (s *Server) emit(ex *exchange, typ, description string) {
 		UserName:    defaultString(ex.user.Email, ex.user.Username),
 		Scope:       strings.Join(ex.scopes, " "),
 		Details:     map[string]any{"grant_type": ex.grantType},
+	}
+	if len(ex.hookRuns) > 0 {
+		e.Details["actions"] = hookDetails(ex.hookRuns)
 	}
 	if e.ClientID == "" {
 		e.ClientID = truncate(ex.p.get("client_id"), 128)

@@ -19,7 +19,10 @@ import (
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/directory/database"
+	"github.com/sesameauth/sesame/internal/hooks"
 	"github.com/sesameauth/sesame/internal/logs"
+	"github.com/sesameauth/sesame/internal/mfa"
+	"github.com/sesameauth/sesame/internal/mfa/deliver"
 	"github.com/sesameauth/sesame/internal/oauthserver"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/seal"
@@ -126,6 +129,10 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Events:      s.Events,
 		Logger:      log,
 		Now:         now,
+		MFASender:   mfaSender(cfg, log),
+		// One engine per process: compiled Actions and pooled runtimes are shared by every
+		// login (5 s deadline per execution).
+		Hooks: hooks.NewEngine(hooks.Options{}),
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/", oauth.Handler())
@@ -206,6 +213,9 @@ func (s *Server) housekeeping(now func() time.Time) {
 			}
 			if _, err := s.Store.DeleteLogsBefore(ctx, t.Add(-30*24*time.Hour)); err != nil {
 				s.log.Warn("purging tenant logs", "err", err)
+			}
+			if _, err := s.Store.DeleteExpiredMFA(ctx, t); err != nil {
+				s.log.Warn("purging MFA transactions", "err", err)
 			}
 			cancel()
 		}
@@ -301,4 +311,15 @@ func (d directories) Directory(conn store.Connection) (directory.Directory, erro
 		return database.New(d.users, conn.Name, d.hasher), nil
 	}
 	return nil, fmt.Errorf("connection %q: strategy %q is not supported", conn.Name, conn.Strategy)
+}
+
+// mfaSender is the delivery of MFA email and SMS codes the config names (validated already).
+func mfaSender(cfg config.Server, log *slog.Logger) mfa.Sender {
+	switch cfg.MFASender {
+	case "smtp":
+		return deliver.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+	case "webhook":
+		return deliver.WebhookSender{URL: cfg.WebhookURL}
+	}
+	return deliver.LogSender{Log: log}
 }

@@ -68,6 +68,9 @@ type Counters interface {
 	RecordFailure(ctx context.Context, key string, now time.Time, expiry time.Duration) (int, error)
 	// GetCounter returns the count of key at now: 0 when it is absent or expired.
 	GetCounter(ctx context.Context, key string, now time.Time) (int, error)
+	// DecrementCounter takes one from the counter key when it is above zero (an attempt that
+	// was counted but never judged); no error when it is absent.
+	DecrementCounter(ctx context.Context, key string) error
 	// ResetCounter deletes the counter key (no error when it is absent).
 	ResetCounter(ctx context.Context, key string) error
 	// ResetCounters deletes every counter whose key starts with prefix and returns how many.

@@ -19,7 +19,11 @@ type Tenant struct {
 	// AttackProtection holds the tenant's attack-protection settings; nil means Auth0's
 	// defaults (see package guard). A pointer keeps Tenant comparable.
 	AttackProtection *AttackProtection
-	UpdatedAt        time.Time
+	// MFAPolicy is MFANever (the default, also for "") or MFAAlways.
+	MFAPolicy string
+	// MFAFactors are the factors users may enrol.
+	MFAFactors MFAFactors
+	UpdatedAt  time.Time
 }
 
 // Client is an application.

@@ -53,6 +53,8 @@ type Store interface {
 	Logs
 	Counters
 	BreachedPasswords
+	MFA
+	Hooks
 	// Ping reports whether the backend answers (used by /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

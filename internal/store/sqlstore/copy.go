@@ -27,10 +27,11 @@ type CopyOptions struct {
 type CopyCounts struct {
 	Tenant, Clients, ResourceServers, Connections, Users, SigningKeys int
 	RefreshFamilies, RefreshTokens, Replay, Logs                      int
+	MFAAuthenticators                                                 int
 }
 
 // copyTables are the target's data tables, children before parents (the order to empty them).
-var copyTables = []string{"refresh_tokens", "refresh_families", "users", "connections", "resource_servers",
+var copyTables = []string{"mfa_authenticators", "refresh_tokens", "refresh_families", "users", "connections", "resource_servers",
 	"clients", "signing_keys", "used_once", "logs", "tenant"}
 
 // Copy copies every record of src into dst, which must be migrated, in one transaction on dst:
@@ -78,6 +79,12 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 	if err != nil {
 		return n, err
 	}
+	// Enrolled second factors go along (their TOTP secrets stay sealed); paused logins, OOB
+	// challenges and failure buckets are minutes-lived and are not copied.
+	auths, err := listRows(ctx, src, src.read, authenticators, "ORDER BY id")
+	if err != nil {
+		return n, err
+	}
 	replay, err := readReplay(ctx, src, time.Now()) // UseOnce runs on the wall clock
 	if err != nil {
 		return n, err
@@ -97,6 +104,16 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 			if _, err := tx.ExecContext(ctx, dst.q(putTenant), tenant.FriendlyName, tenant.DefaultDirectory,
 				tenant.DefaultAudience, tenant.RevokeDeletesGrant, timeVal(tenant.UpdatedAt)); err != nil {
 				return fmt.Errorf("sqlstore: copying tenant: %w", err)
+			}
+			var factors any
+			if tenant.MFAFactors != (store.MFAFactors{}) {
+				var e encoder
+				if factors = e.json(tenant.MFAFactors); e.err != nil {
+					return fmt.Errorf("sqlstore: encoding MFA factors: %w", e.err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, dst.q(putMFA), tenant.MFAPolicy, factors); err != nil {
+				return fmt.Errorf("sqlstore: copying MFA settings: %w", err)
 			}
 			n.Tenant = 1
 		}
@@ -120,6 +137,9 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 			return err
 		}
 		if n.RefreshTokens, err = insertAll(ctx, dst, tx, tokens, toks); err != nil {
+			return err
+		}
+		if n.MFAAuthenticators, err = insertAll(ctx, dst, tx, authenticators, auths); err != nil {
 			return err
 		}
 		for _, r := range replay {

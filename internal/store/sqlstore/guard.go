@@ -50,6 +50,14 @@ func (s *Store) GetCounter(ctx context.Context, key string, now time.Time) (int,
 	return n, nil
 }
 
+// DecrementCounter takes one from the counter key when it is above zero.
+func (s *Store) DecrementCounter(ctx context.Context, key string) error {
+	if _, err := s.write.ExecContext(ctx, s.q(`UPDATE guard_counters SET hits = hits - 1 WHERE counter_key = ? AND hits > 0`), key); err != nil {
+		return fmt.Errorf("sqlstore: decrementing counter: %w", unavailable(err))
+	}
+	return nil
+}
+
 // ResetCounter deletes the counter key.
 func (s *Store) ResetCounter(ctx context.Context, key string) error {
 	if _, err := s.write.ExecContext(ctx, s.q(`DELETE FROM guard_counters WHERE counter_key = ?`), key); err != nil {

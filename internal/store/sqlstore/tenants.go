@@ -12,7 +12,7 @@ import (
 // The tenant is the one row with id 1.
 const (
 	tenantCols = `friendly_name, default_directory, default_audience, revoke_deletes_grant, updated_at`
-	getTenant  = `SELECT ` + tenantCols + `, attack_protection FROM tenant WHERE id = 1`
+	getTenant  = `SELECT ` + tenantCols + `, attack_protection, mfa_policy, mfa_factors FROM tenant WHERE id = 1`
 	putTenant  = `INSERT INTO tenant (id, ` + tenantCols + `) VALUES (1, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET friendly_name = excluded.friendly_name,
   default_directory = excluded.default_directory, default_audience = excluded.default_audience,
@@ -20,12 +20,13 @@ ON CONFLICT (id) DO UPDATE SET friendly_name = excluded.friendly_name,
 	// putAttackProtection is a statement of its own so that putTenant keeps its arguments
 	// (Copy writes a tenant with it).
 	putAttackProtection = `UPDATE tenant SET attack_protection = ? WHERE id = 1`
+	putMFA              = `UPDATE tenant SET mfa_policy = ?, mfa_factors = ? WHERE id = 1`
 )
 
 func readTenant(ctx context.Context, q querier) (store.Tenant, error) {
 	var t store.Tenant
 	err := q.QueryRowContext(ctx, getTenant).Scan(&t.FriendlyName, &t.DefaultDirectory, &t.DefaultAudience,
-		&t.RevokeDeletesGrant, timeCol{&t.UpdatedAt}, jsonCol{&t.AttackProtection})
+		&t.RevokeDeletesGrant, timeCol{&t.UpdatedAt}, jsonCol{&t.AttackProtection}, &t.MFAPolicy, jsonCol{&t.MFAFactors})
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Tenant{}, nil
 	}
@@ -63,6 +64,16 @@ func (s *Store) UpdateTenant(ctx context.Context, fn func(*store.Tenant) error) 
 		}
 		if _, err := tx.ExecContext(ctx, s.q(putAttackProtection), ap); err != nil {
 			return fmt.Errorf("sqlstore: writing attack protection: %w", err)
+		}
+		var factors any // NULL for none
+		if t.MFAFactors != (store.MFAFactors{}) {
+			var e encoder
+			if factors = e.json(t.MFAFactors); e.err != nil {
+				return fmt.Errorf("sqlstore: encoding MFA factors: %w", e.err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(putMFA), t.MFAPolicy, factors); err != nil {
+			return fmt.Errorf("sqlstore: writing MFA settings: %w", err)
 		}
 		return nil
 	})

@@ -26,6 +26,11 @@ func testCounters(t *testing.T, newStore NewStore) {
 		if got != 3 {
 			t.Errorf("GetCounter: got %d, want 3", got)
 		}
+		must(t, "DecrementCounter", s.DecrementCounter(ctx(), "bf|alice|1.2.3.4"))
+		if got, err = s.GetCounter(ctx(), "bf|alice|1.2.3.4", at(time.Minute)); err != nil || got != 2 {
+			t.Errorf("GetCounter after a decrement: got %d, %v, want 2, nil", got, err)
+		}
+		must(t, "DecrementCounter of an absent key", s.DecrementCounter(ctx(), "bf|nobody|"))
 		must(t, "ResetCounter", s.ResetCounter(ctx(), "bf|alice|1.2.3.4"))
 		must(t, "ResetCounter of an absent key", s.ResetCounter(ctx(), "bf|nobody|"))
 		if got, err = s.GetCounter(ctx(), "bf|alice|1.2.3.4", at(time.Minute)); err != nil || got != 0 {

@@ -39,6 +39,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Buckets", testBuckets},
 		{"BreachedPasswords", testBreached},
 		{"AttackProtection", testAttackProtection},
+		{"MFA", testMFA},
+		{"Hooks", testHooks},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {

@@ -1,0 +1,327 @@
+package hooks
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
+)
+
+// Defaults of Options.
+const (
+	DefaultTimeout          = 5 * time.Second
+	DefaultMaxCallStackSize = 1000
+	// MaxStringLength bounds what String.prototype.repeat, padStart and padEnd may build.
+	MaxStringLength = 1 << 20
+)
+
+// Options tunes an Engine; zero fields take the defaults.
+type Options struct {
+	// Timeout is the deadline of one Rule or Action execution.
+	Timeout time.Duration
+	// MaxCallStackSize caps JavaScript recursion.
+	MaxCallStackSize int
+}
+
+// Engine compiles and runs Rules and Actions. It is safe for concurrent use; one Engine serves
+// the whole process, so compiled programs and runtimes are shared by every login.
+type Engine struct {
+	timeout time.Duration
+	stack   int
+	// progs caches compiled programs by the SHA-256 of their wrapped source: a program is
+	// compiled once per code version, whichever flow uses it.
+	progs sync.Map // [32]byte → *goja.Program
+	pool  sync.Pool
+}
+
+// NewEngine returns an Engine.
+func NewEngine(o Options) *Engine {
+	e := &Engine{timeout: o.Timeout, stack: o.MaxCallStackSize}
+	if e.timeout <= 0 {
+		e.timeout = DefaultTimeout
+	}
+	if e.stack <= 0 {
+		e.stack = DefaultMaxCallStackSize
+	}
+	e.pool.New = func() any { return e.newRuntime() }
+	return e
+}
+
+// The wrappers keep the code's first line on line 1, so positions map back by shifting only
+// columns of line 1.
+const (
+	actionPrefix = "(function (exports, module, require, console) {"
+	actionSuffix = "\n})"
+	rulePrefix   = "("
+	ruleSuffix   = "\n)"
+)
+
+// Action is one deployed post-login Action.
+type Action struct {
+	Name    string
+	Code    string
+	Secrets map[string]string
+}
+
+// Rule is one enabled Rule.
+type Rule struct {
+	Name   string
+	Script string
+}
+
+// CompileAction checks that code compiles as an Action module, caching the program.
+func (e *Engine) CompileAction(name, code string) error {
+	_, err := e.compile(name, code, actionPrefix, actionSuffix)
+	return err
+}
+
+// CompileRule checks that script compiles as a Rule function expression, caching the program.
+func (e *Engine) CompileRule(name, script string) error {
+	_, err := e.compile(name, script, rulePrefix, ruleSuffix)
+	return err
+}
+
+func (e *Engine) compile(name, code, prefix, suffix string) (*goja.Program, error) {
+	src := prefix + code + suffix
+	key := sha256.Sum256([]byte(src))
+	if p, ok := e.progs.Load(key); ok {
+		return p.(*goja.Program), nil
+	}
+	// Parsing here rather than in goja.Compile keeps the syntax error's position.
+	ast, err := parser.ParseFile(nil, name, src, 0)
+	if err != nil {
+		return nil, compileError(name, len(prefix), err)
+	}
+	p, err := goja.CompileAST(ast, false)
+	if err != nil {
+		return nil, compileError(name, len(prefix), err)
+	}
+	e.progs.Store(key, p)
+	return p, nil
+}
+
+// compileError maps goja's parse and compile errors to a CompileError at the source's position.
+func compileError(name string, shift int, err error) error {
+	ce := &CompileError{Name: name, Message: err.Error()}
+	var list parser.ErrorList
+	var syn *goja.CompilerSyntaxError
+	switch {
+	case errors.As(err, &list) && len(list) > 0:
+		ce.Line, ce.Column, ce.Message = list[0].Position.Line, list[0].Position.Column, list[0].Message
+	case errors.As(err, &syn) && syn.File != nil:
+		pos := syn.File.Position(syn.Offset)
+		ce.Line, ce.Column, ce.Message = pos.Line, pos.Column, syn.Message
+	}
+	if ce.Line == 1 {
+		ce.Column = max(1, ce.Column-shift)
+	}
+	return ce
+}
+
+// Flow is a compiled post-login flow: enabled Rules, then bound Actions, in order.
+type Flow struct {
+	e       *Engine
+	rules   []compiledRule
+	actions []compiledAction
+}
+
+type compiledRule struct {
+	Rule
+	prog *goja.Program
+}
+
+type compiledAction struct {
+	Action
+	prog *goja.Program
+}
+
+var _ Runner = (*Flow)(nil)
+
+// Flow compiles (or finds in the cache) every Rule and Action and returns them as a Runner.
+func (e *Engine) Flow(rules []Rule, actions []Action) (*Flow, error) {
+	f := &Flow{e: e}
+	for _, r := range rules {
+		p, err := e.compile(r.Name, r.Script, rulePrefix, ruleSuffix)
+		if err != nil {
+			return nil, err
+		}
+		f.rules = append(f.rules, compiledRule{r, p})
+	}
+	for _, a := range actions {
+		p, err := e.compile(a.Name, a.Code, actionPrefix, actionSuffix)
+		if err != nil {
+			return nil, err
+		}
+		f.actions = append(f.actions, compiledAction{a, p})
+	}
+	return f, nil
+}
+
+// Empty reports whether the flow has nothing to run.
+func (f *Flow) Empty() bool { return f == nil || len(f.rules)+len(f.actions) == 0 }
+
+// PostLogin runs the Rules, then the Actions, each seeing the effects of those before it. It
+// stops at the first one that denies, redirects, revokes or fails; the Outcome returned with
+// such an error still lists the executions so far.
+func (f *Flow) PostLogin(ctx context.Context, ev Event) (Outcome, error) {
+	st := newState(ev)
+	if f == nil {
+		return st.out, nil
+	}
+	for _, r := range f.rules {
+		if err := f.run(ctx, st, r.Name, "rule", func(rt *jsRuntime) error { return rt.runRule(st, r.prog) }); err != nil {
+			return st.outcome(), err
+		}
+	}
+	for _, a := range f.actions {
+		if err := f.run(ctx, st, a.Name, "action", func(rt *jsRuntime) error { return rt.runAction(st, a.Action, a.prog) }); err != nil {
+			return st.outcome(), err
+		}
+	}
+	return st.outcome(), nil
+}
+
+// run executes one Rule or Action on a pooled runtime under the deadline and records it.
+func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(*jsRuntime) error) (err error) {
+	start := time.Now()
+	defer func() {
+		ex := Execution{Name: name, Kind: kind, Duration: time.Since(start)}
+		if err != nil {
+			ex.Error = err.Error()
+		}
+		st.out.Executions = append(st.out.Executions, ex)
+	}()
+	if err := ctx.Err(); err != nil {
+		return &ExecutionError{Name: name, Err: err}
+	}
+	rt := f.e.pool.Get().(*jsRuntime)
+	deadline := f.e.timeout
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < deadline {
+		deadline = time.Until(d)
+	}
+	fired := make(chan struct{})
+	timer := time.AfterFunc(deadline, func() {
+		rt.vm.Interrupt(ErrTimeout)
+		close(fired)
+	})
+	err, panicked := rt.guard(func() error { return body(rt) })
+	if !timer.Stop() {
+		// The interrupt may have landed after the code finished: clear it so the runtime
+		// goes back to the pool clean.
+		<-fired
+		rt.vm.ClearInterrupt()
+	}
+	// A runtime that a Go panic or an interrupt went through is not reused: goja leaves an
+	// interrupted runtime's call state behind, after which promise jobs no longer run.
+	var interrupted *goja.InterruptedError
+	if !panicked && !errors.As(err, &interrupted) {
+		f.e.pool.Put(rt)
+	}
+	if err == nil {
+		return nil
+	}
+	var (
+		denied *DeniedError
+		unauth *UnauthorizedError
+		redir  *RedirectError
+		revoke *RefreshRevokedError
+		ie     *goja.InterruptedError
+	)
+	switch {
+	case errors.As(err, &denied), errors.As(err, &unauth), errors.As(err, &redir), errors.As(err, &revoke):
+		return err
+	case errors.As(err, &ie):
+		return &ExecutionError{Name: name, Err: ErrTimeout}
+	}
+	return &ExecutionError{Name: name, Err: err}
+}
+
+// guard turns a Go panic inside the runtime into an error: hooks never crash the server.
+func (rt *jsRuntime) guard(fn func() error) (err error, panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			err, panicked = fmt.Errorf("hooks: panic: %v", v), true
+		}
+	}()
+	return fn(), false
+}
+
+// jsRuntime is one pooled goja runtime with the globals every execution shares.
+type jsRuntime struct {
+	vm      *goja.Runtime
+	require goja.Value
+	console goja.Value
+	// unauthorized is the UnauthorizedError constructor that Rules use.
+	unauthorized *goja.Object
+	// api is the Actions api object, built on first use; st is the state of the running
+	// execution its methods act on.
+	api *goja.Object
+	st  *state
+}
+
+func (e *Engine) newRuntime() *jsRuntime {
+	vm := goja.New()
+	vm.SetMaxCallStackSize(e.stack)
+	vm.SetFieldNameMapper(goja.TagFieldNameMapper("json", true))
+	rt := &jsRuntime{vm: vm}
+	if _, err := vm.RunString(prelude); err != nil {
+		panic(fmt.Sprintf("hooks: prelude: %v", err)) // the prelude is ours and constant
+	}
+	rt.unauthorized = vm.Get("UnauthorizedError").ToObject(vm)
+	rt.require = vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		panic(vm.NewGoError(fmt.Errorf("Cannot find module '%s': npm modules are not available in Sesame", call.Argument(0).String())))
+	})
+	console := vm.NewObject()
+	noop := func(goja.FunctionCall) goja.Value { return goja.Undefined() }
+	for _, m := range []string{"log", "info", "warn", "error", "debug"} {
+		_ = console.Set(m, noop)
+	}
+	rt.console = console
+	return rt
+}
+
+// prelude defines UnauthorizedError for Rules and bounds the string builders that could
+// allocate without limit in one call.
+var prelude = fmt.Sprintf(`
+class UnauthorizedError extends Error {
+  constructor(message) { super(message); this.name = 'UnauthorizedError'; }
+}
+(function () {
+  const LIMIT = %d;
+  const wrap = (name, size) => {
+    const orig = String.prototype[name];
+    Object.defineProperty(String.prototype, name, {
+      value: function (...args) {
+        if (size(String(this), args) > LIMIT) throw new RangeError('Invalid string length');
+        return orig.apply(this, args);
+      }, writable: true, configurable: true,
+    });
+  };
+  wrap('repeat', (s, a) => s.length * Number(a[0]));
+  wrap('padStart', (s, a) => Number(a[0]));
+  wrap('padEnd', (s, a) => Number(a[0]));
+})();
+`, MaxStringLength)
+
+// exceptionMessage is the message of a thrown JavaScript value.
+func exceptionMessage(vm *goja.Runtime, v goja.Value) string {
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return "undefined"
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if m := o.Get("message"); m != nil && !goja.IsUndefined(m) {
+			name := "Error"
+			if n := o.Get("name"); n != nil && !goja.IsUndefined(n) {
+				name = n.String()
+			}
+			return name + ": " + m.String()
+		}
+	}
+	return strings.TrimSpace(v.String())
+}

@@ -1,0 +1,269 @@
+package oauthserver_test
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/admin"
+	"github.com/sesameauth/sesame/internal/guard"
+	"github.com/sesameauth/sesame/internal/store"
+)
+
+// The attack-protection texts of WIRE.md §1 and §5, as SDKs match them.
+const (
+	bruteForceText = "Your account has been blocked after multiple consecutive login attempts. We've sent you a notification via your preferred contact method with instructions on how to unblock it."
+	ipThrottleText = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator."
+	leakedText     = "This login attempt has been blocked because the password you're using was previously disclosed through a data breach (not in this application). Please check your email for more information."
+)
+
+// setAttackProtection stores Auth0's defaults changed by edit.
+func (e *env) setAttackProtection(edit func(*store.AttackProtection)) {
+	e.t.Helper()
+	ap := guard.Defaults()
+	edit(&ap)
+	if err := guard.Validate(ap); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.UpdateTenant(e.t.Context(), func(tn *store.Tenant) error { tn.AttackProtection = &ap; return nil }); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// trustForwardedFor lets the confidential app speak for end users' IPs.
+func (e *env) trustForwardedFor() {
+	e.t.Helper()
+	if err := e.st.UpdateClient(e.t.Context(), appID, func(c *store.Client) error { c.IsTokenEndpointIPHeaderTrusted = true; return nil }); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// attempt is one password grant by the confidential app, for user from ip.
+type attempt struct {
+	user, pass, ip string
+	wantStatus     int
+	wantError      string // error code, "" for success
+	wantText       string // error_description, checked when not empty
+}
+
+func (e *env) attempts(list []attempt) {
+	e.t.Helper()
+	for i, a := range list {
+		r := e.postForm("/oauth/token", passwordForm("username", a.user, "password", a.pass), "auth0-forwarded-for", a.ip)
+		if r.Status != a.wantStatus || r.str("error") != a.wantError || (a.wantText != "" && r.str("error_description") != a.wantText) {
+			e.t.Fatalf("attempt %d (%s from %s): got %d %s %q, want %d %s %q", i, a.user, a.ip, r.Status,
+				r.str("error"), r.str("error_description"), a.wantStatus, a.wantError, a.wantText)
+		}
+		if a.wantStatus == http.StatusTooManyRequests && r.Header.Get("Cache-Control") != "no-store" {
+			e.t.Errorf("attempt %d: got Cache-Control %q, want no-store", i, r.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+func wrong(user, ip string, n int) []attempt {
+	out := make([]attempt, n)
+	for i := range out {
+		out[i] = attempt{user, "wrong password", ip, http.StatusForbidden, "invalid_grant", "Wrong email or password."}
+	}
+	return out
+}
+
+func right(user, pass, ip string) attempt { return attempt{user, pass, ip, http.StatusOK, "", ""} }
+
+func blockedBF(user, pass, ip string) attempt {
+	return attempt{user, pass, ip, http.StatusTooManyRequests, "too_many_attempts", bruteForceText}
+}
+
+func (e *env) waitLogs(typ string, want int) []store.LogEvent {
+	e.t.Helper()
+	var evs []store.LogEvent
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		evs, _ = e.st.ListLogs(e.t.Context(), store.LogFilter{Type: typ})
+		if len(evs) >= want {
+			break
+		}
+	}
+	return evs
+}
+
+func TestBruteForceProtection(t *testing.T) {
+	const ip1, ip2 = "203.0.113.10", "203.0.113.11"
+	tests := []struct {
+		name     string
+		settings func(*store.AttackProtection)
+		attempts []attempt
+		wantWC   int // limit_wc events
+	}{
+		{"10 failures then blocked even with the right password", nil,
+			append(wrong(aliceEmail, ip1, 10), blockedBF(aliceEmail, alicePass, ip1), blockedBF(aliceEmail, alicePass, ip1)), 1},
+		{"11 wrong passwords then the right one", nil,
+			append(append(wrong(aliceEmail, ip1, 10), blockedBF(aliceEmail, "wrong password", ip1)), blockedBF(aliceEmail, alicePass, ip1)), 1},
+		{"same user from another IP is not blocked", nil,
+			append(append(wrong(aliceEmail, ip1, 10), blockedBF(aliceEmail, alicePass, ip1)), right(aliceEmail, alicePass, ip2)), 1},
+		{"identifier is case-insensitive", nil,
+			append(wrong("ALICE@example.com", ip1, 10), blockedBF(aliceEmail, alicePass, ip1)), 1},
+		{"unknown user is counted too", func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 3 },
+			append(wrong("nobody@example.com", ip1, 3), blockedBF("nobody@example.com", "x", ip1)), 1},
+		{"success resets the count", func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 3 },
+			append(append(wrong(aliceEmail, ip1, 2), right(aliceEmail, alicePass, ip1)), append(wrong(aliceEmail, ip1, 3), blockedBF(aliceEmail, alicePass, ip1))...), 1},
+		{"allowlisted IP is never blocked", func(ap *store.AttackProtection) {
+			ap.BruteForce.MaxAttempts = 2
+			ap.BruteForce.Allowlist = []string{"203.0.113.0/24", "2001:db8::/32"}
+		}, append(append(wrong(aliceEmail, ip1, 5), right(aliceEmail, alicePass, ip1)), append(wrong(aliceEmail, "2001:db8::5", 3), right(aliceEmail, alicePass, "2001:db8::5"))...), 0},
+		{"monitoring mode logs but never blocks", func(ap *store.AttackProtection) {
+			ap.BruteForce.MaxAttempts = 2
+			ap.BruteForce.Shields = []string{guard.ShieldUserNotification}
+		}, append(wrong(aliceEmail, ip1, 5), right(aliceEmail, alicePass, ip1)), 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.trustForwardedFor()
+			if tc.settings != nil {
+				e.setAttackProtection(tc.settings)
+			}
+			e.attempts(tc.attempts)
+			evs := e.waitLogs("limit_wc", tc.wantWC)
+			time.Sleep(50 * time.Millisecond) // let a wrong extra event land, if any
+			evs, _ = e.st.ListLogs(t.Context(), store.LogFilter{Type: "limit_wc"})
+			if len(evs) != tc.wantWC {
+				t.Errorf("limit_wc events: got %d, want %d", len(evs), tc.wantWC)
+			}
+		})
+	}
+}
+
+func TestBruteForceUntrustedHeaderIsIgnored(t *testing.T) {
+	// Without trust, auth0-forwarded-for does not change the IP: varying it does not escape.
+	e := newEnv(t)
+	e.setAttackProtection(func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 2 })
+	e.attempts(append(wrong(aliceEmail, "192.0.2.1", 2), blockedBF(aliceEmail, alicePass, "192.0.2.2")))
+}
+
+func TestSuspiciousIPThrottling(t *testing.T) {
+	const ip = "198.51.100.7"
+	e := newEnv(t)
+	e.trustForwardedFor()
+	e.setAttackProtection(func(ap *store.AttackProtection) {
+		ap.SuspiciousIP.Stage.PreLogin = store.ThrottleStage{MaxAttempts: 5, Rate: 864000}
+	})
+	var list []attempt
+	for i := range 5 { // one failure each on five accounts: no brute force, but the IP's bucket empties
+		list = append(list, wrong(fmt.Sprintf("user%d@example.com", i), ip, 1)...)
+	}
+	list = append(list,
+		attempt{aliceEmail, alicePass, ip, http.StatusTooManyRequests, "too_many_attempts", ipThrottleText},
+		right(aliceEmail, alicePass, "198.51.100.8"))
+	e.attempts(list)
+	if evs := e.waitLogs("limit_mu", 1); len(evs) != 1 || evs[0].IP != ip {
+		t.Errorf("limit_mu events: got %+v, want one for %s", evs, ip)
+	}
+	// One token comes back every 864 s.
+	e.clock.Advance(864 * time.Second)
+	e.attempts([]attempt{right(bobEmail, bobPass, ip)})
+}
+
+func TestBreachedPassword(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings func(*store.AttackProtection)
+		pass     string
+		want     attempt
+		wantLeak int
+	}{
+		{"off by default", nil, "AUTH0-TEST-secret", right("leaky@example.com", "", ""), 0},
+		{"test prefix is refused", func(ap *store.AttackProtection) {
+			ap.Breached.Enabled, ap.Breached.Shields = true, []string{guard.ShieldBlock}
+		}, "AUTH0-TEST-secret", attempt{wantStatus: http.StatusUnauthorized, wantError: "password_leaked", wantText: leakedText}, 1},
+		{"imported hash is refused", func(ap *store.AttackProtection) {
+			ap.Breached.Enabled, ap.Breached.Shields = true, []string{guard.ShieldBlock}
+		}, "password1234", attempt{wantStatus: http.StatusUnauthorized, wantError: "password_leaked", wantText: leakedText}, 1},
+		{"monitoring logs only", func(ap *store.AttackProtection) {
+			ap.Breached.Enabled, ap.Breached.Shields = true, []string{guard.ShieldAdminNotification}
+		}, "AUTH0-TEST-secret", right("", "", ""), 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.trustForwardedFor()
+			if tc.settings != nil {
+				e.setAttackProtection(tc.settings)
+			}
+			// SHA-1("password1234"), as a Pwned Passwords download line.
+			if _, err := e.st.AddBreachedHashes(t.Context(), []string{"E6B6AFBD6D76BB5D2041542D7D2E3FAC5BB05593"}); err != nil {
+				t.Fatal(err)
+			}
+			e.mustUser(store.User{Connection: connName, Email: "leaky@example.com"}, tc.pass)
+			a := tc.want
+			a.user, a.pass, a.ip = "leaky@example.com", tc.pass, "192.0.2.50"
+			e.attempts([]attempt{a})
+			// A wrong password is never reported as breached.
+			e.attempts(wrong("leaky@example.com", "192.0.2.50", 1))
+			evs := e.waitLogs("pwd_leak", tc.wantLeak)
+			time.Sleep(50 * time.Millisecond)
+			evs, _ = e.st.ListLogs(t.Context(), store.LogFilter{Type: "pwd_leak"})
+			if len(evs) != tc.wantLeak {
+				t.Errorf("pwd_leak events: got %d, want %d", len(evs), tc.wantLeak)
+			}
+		})
+	}
+}
+
+func TestParallelWrongPasswordsCannotBypass(t *testing.T) {
+	e := newEnv(t)
+	e.trustForwardedFor()
+	statuses := make([]int, 20)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			statuses[i] = e.postForm("/oauth/token", passwordForm("password", "wrong password"), "auth0-forwarded-for", "192.0.2.77").Status
+		})
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	if count[http.StatusForbidden] != guard.DefaultMaxAttempts || count[http.StatusTooManyRequests] != 20-guard.DefaultMaxAttempts {
+		t.Errorf("20 parallel wrong passwords: got statuses %v, want %d × 403 and %d × 429", count, guard.DefaultMaxAttempts, 20-guard.DefaultMaxAttempts)
+	}
+	e.attempts([]attempt{blockedBF(aliceEmail, alicePass, "192.0.2.77")})
+}
+
+func TestUnblockReleasesBruteForce(t *testing.T) {
+	tests := []struct {
+		name    string
+		release func(e *env, svc *admin.Service) error
+		wantLog int // ublkdu events
+	}{
+		{"admin unblock", func(e *env, svc *admin.Service) error { return svc.UnblockUser(e.t.Context(), e.bob) }, 1},
+		{"password change", func(e *env, svc *admin.Service) error {
+			return svc.SetPassword(e.t.Context(), e.bob, "Bob's New Password 2")
+		}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.trustForwardedFor()
+			e.setAttackProtection(func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 2 })
+			// Blocked by email from one IP and by username from another.
+			e.attempts(append(append(wrong(bobEmail, "192.0.2.1", 2), blockedBF(bobEmail, bobPass, "192.0.2.1")),
+				append(wrong("bob", "192.0.2.2", 2), blockedBF("bob", bobPass, "192.0.2.2"))...))
+			svc := &admin.Service{Store: e.st, Hasher: e.hasher, Now: e.clock.Now}
+			if err := tc.release(e, svc); err != nil {
+				t.Fatalf("release: %v", err)
+			}
+			pass := bobPass
+			if tc.wantLog == 0 {
+				pass = "Bob's New Password 2"
+			}
+			e.attempts([]attempt{right(bobEmail, pass, "192.0.2.1"), right("bob", pass, "192.0.2.2")})
+			evs, err := e.st.ListLogs(t.Context(), store.LogFilter{Type: "ublkdu"})
+			if err != nil || len(evs) != tc.wantLog || (tc.wantLog == 1 && evs[0].UserID != e.bob) {
+				t.Errorf("ublkdu events: got %+v, %v, want %d for bob", evs, err, tc.wantLog)
+			}
+		})
+	}
+}

@@ -61,6 +61,8 @@ refused unless --force, which replaces them. Stop the nodes writing to the sourc
 				{"connections", n.Connections}, {"users", n.Users}, {"signing_keys", n.SigningKeys},
 				{"refresh_families", n.RefreshFamilies}, {"refresh_tokens", n.RefreshTokens},
 				{"single_use", n.Replay}, {"logs", n.Logs}, {"mfa_authenticators", n.MFAAuthenticators},
+				{"actions", n.Actions}, {"rules", n.Rules}, {"trigger_bindings", n.TriggerBindings},
+				{"guard_state", n.GuardState}, {"breached_hashes", n.BreachedHashes},
 			}
 			if a.flags.json {
 				m := map[string]any{"from": redactDSN(from), "to": redactDSN(to)}

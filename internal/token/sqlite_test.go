@@ -1,4 +1,3 @@
-
 package token_test
 
 import (

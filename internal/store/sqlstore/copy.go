@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/store"
@@ -28,10 +29,15 @@ type CopyCounts struct {
 	Tenant, Clients, ResourceServers, Connections, Users, SigningKeys int
 	RefreshFamilies, RefreshTokens, Replay, Logs                      int
 	MFAAuthenticators                                                 int
+	Actions, Rules, TriggerBindings                                   int
+	// GuardState counts live brute-force counters and throttle buckets; BreachedHashes the
+	// breached-password list.
+	GuardState, BreachedHashes int
 }
 
 // copyTables are the target's data tables, children before parents (the order to empty them).
-var copyTables = []string{"mfa_authenticators", "refresh_tokens", "refresh_families", "users", "connections", "resource_servers",
+var copyTables = []string{"action_bindings", "actions", "rules", "guard_counters", "guard_buckets", "breached_hashes",
+	"mfa_authenticators", "refresh_tokens", "refresh_families", "users", "connections", "resource_servers",
 	"clients", "signing_keys", "used_once", "logs", "tenant"}
 
 // Copy copies every record of src into dst, which must be migrated, in one transaction on dst:
@@ -89,6 +95,30 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 	if err != nil {
 		return n, err
 	}
+	acts, err := listRows(ctx, src, src.read, actions, "ORDER BY name")
+	if err != nil {
+		return n, err
+	}
+	rls, err := listRows(ctx, src, src.read, rules, "ORDER BY name")
+	if err != nil {
+		return n, err
+	}
+	// Attack-protection state moves too: a pair blocked for brute force must stay blocked on
+	// the new database, and the breached-password list was imported by an admin.
+	raw := []rawCopy{
+		{table: "action_bindings", cols: []string{"trigger_id", "position", "action_name", "display_name"},
+			order: "ORDER BY trigger_id, position", count: &n.TriggerBindings},
+		{table: "guard_counters", cols: []string{"counter_key", "hits", "expires_at"},
+			where: "WHERE expires_at > ?", args: []any{now.UnixNano()}, order: "ORDER BY counter_key", count: &n.GuardState},
+		{table: "guard_buckets", cols: []string{"bucket_key", "tat"},
+			where: "WHERE tat > ?", args: []any{now.UnixNano()}, order: "ORDER BY bucket_key", count: &n.GuardState},
+		{table: "breached_hashes", cols: []string{"prefix", "suffix"}, order: "ORDER BY prefix, suffix", count: &n.BreachedHashes},
+	}
+	for i := range raw {
+		if err := raw[i].read(ctx, src); err != nil {
+			return n, err
+		}
+	}
 	var evs []store.LogEvent
 	if o.Logs {
 		if evs, err = listRows(ctx, src, src.read, logs, "ORDER BY id"); err != nil {
@@ -114,6 +144,16 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 			}
 			if _, err := tx.ExecContext(ctx, dst.q(putMFA), tenant.MFAPolicy, factors); err != nil {
 				return fmt.Errorf("sqlstore: copying MFA settings: %w", err)
+			}
+			var ap any
+			if tenant.AttackProtection != nil {
+				var e encoder
+				if ap = e.json(tenant.AttackProtection); e.err != nil {
+					return fmt.Errorf("sqlstore: encoding attack protection: %w", e.err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, dst.q(putAttackProtection), ap); err != nil {
+				return fmt.Errorf("sqlstore: copying attack protection: %w", err)
 			}
 			n.Tenant = 1
 		}
@@ -151,7 +191,19 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 		if n.Logs, err = insertAll(ctx, dst, tx, logs, evs); err != nil {
 			return err
 		}
-		return nil
+		if n.Actions, err = insertAll(ctx, dst, tx, actions, acts); err != nil {
+			return err
+		}
+		if n.Rules, err = insertAll(ctx, dst, tx, rules, rls); err != nil {
+			return err
+		}
+		for i := range raw {
+			if err := raw[i].write(ctx, dst, tx); err != nil {
+				return err
+			}
+		}
+		// Nodes already serving the target cache the hooks by version: make them re-read.
+		return dst.bump(ctx, tx)
 	})
 	if err != nil {
 		return CopyCounts{}, err
@@ -187,6 +239,50 @@ func insertAll[T any](ctx context.Context, s *Store, tx querier, t *table[T], ro
 		}
 	}
 	return len(rows), nil
+}
+
+// rawCopy copies the rows of a table without a record type, column by column. Values come back
+// from both drivers as int64 or string, which either dialect accepts for its columns.
+type rawCopy struct {
+	table, where, order string
+	cols                []string
+	args                []any
+	count               *int
+	rows                [][]any
+}
+
+func (c *rawCopy) read(ctx context.Context, src *Store) error {
+	rows, err := src.read.QueryContext(ctx, src.q("SELECT "+strings.Join(c.cols, ", ")+" FROM "+c.table+" "+c.where+" "+c.order), c.args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: reading %s: %w", c.table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]any, len(c.cols))
+		ptrs := make([]any, len(c.cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("sqlstore: reading %s: %w", c.table, err)
+		}
+		c.rows = append(c.rows, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: reading %s: %w", c.table, err)
+	}
+	return nil
+}
+
+func (c *rawCopy) write(ctx context.Context, dst *Store, tx querier) error {
+	ins := dst.q("INSERT INTO " + c.table + " (" + strings.Join(c.cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(c.cols)-1) + ")")
+	for _, vals := range c.rows {
+		if _, err := tx.ExecContext(ctx, ins, vals...); err != nil {
+			return fmt.Errorf("sqlstore: copying %s: %w", c.table, err)
+		}
+	}
+	*c.count += len(c.rows)
+	return nil
 }
 
 type replayEntry struct {

@@ -39,7 +39,8 @@ func TestLayers(t *testing.T) {
 	ours := func(imp string) bool { return strings.HasPrefix(imp, "internal/") || imp == "apiauth" }
 	leaves := []string{"internal/store", "internal/directory", "internal/config", "internal/seal", "internal/hooks"}
 	noHTTP := []string{"internal/store", "internal/store/sqlstore", "internal/directory", "internal/directory/database",
-		"internal/config", "internal/seal", "internal/token", "internal/password", "internal/logs", "internal/admin"}
+		"internal/config", "internal/seal", "internal/token", "internal/password", "internal/logs", "internal/admin",
+		"internal/mfa", "internal/guard"}
 	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/demoapi"}
 	for _, want := range append(slices.Clone(leaves), "internal/oauthserver", "internal/token") {
 		if _, ok := imports[want]; !ok {

@@ -1,7 +1,10 @@
 // Package compat holds Sesame's compatibility tests: the real sesame binary, started on
 // loopback with TLS, driven by client libraries Sesame's authors did not write
 // (github.com/auth0/go-auth0/v3, golang.org/x/oauth2, github.com/coreos/go-oidc/v3) and checked
-// by the apiauth middleware an API would use.
+// by the apiauth middleware an API would use; and, from node_test.go, by Node.js clients in
+// node/ (the Auth0 Node SDK, @auth0/auth0-auth-js, openid-client, jose and
+// express-oauth2-jwt-bearer, pinned by node/package-lock.json), each script printing what its
+// library returned as JSON for the Go test to assert on.
 //
 // It is a module of its own so that those libraries and their dependencies stay out of the
 // server's go.mod. The tests talk to the server only over the wire: they build the binary, apply

@@ -49,6 +49,11 @@ var users = []struct{ email, name string }{
 	{"erin@example.com", "Erin"},   // apiauth
 	{"frank@example.com", "Frank"}, // key rotation
 	{"grace@example.com", "Grace"}, // MFA
+	{"heidi@example.com", "Heidi"}, // node: auth0 (AuthenticationClient)
+	{"ivan@example.com", "Ivan"},   // node: @auth0/auth0-auth-js
+	{"judy@example.com", "Judy"},   // node: openid-client and jose
+	{"mike@example.com", "Mike"},   // node: express-oauth2-jwt-bearer
+	{"nina@example.com", "Nina"},   // node: MFA with @auth0/auth0-auth-js
 }
 
 const (
@@ -364,7 +369,7 @@ resourceServers:
     identifier: %[2]s
     allow_offline_access: true
     scopes: [{value: read:data, description: Read}, {value: write:data, description: Write}]
-clients:
+%[7]sclients:
   - name: Compat App
     client_id: %[3]s
     client_secret: %[4]s
@@ -382,12 +387,25 @@ clients:
     client_authentication_methods:
       private_key_jwt:
         credentials: [{name: k1, credential_type: public_key, pem: %[6]s}]
+  - name: Compat HS256 App
+    client_id: %[8]s
+    client_secret: %[9]s
+    app_type: regular_web
+    token_endpoint_auth_method: client_secret_post
+    grant_types: [password, "http://auth0.com/oauth/grant-type/password-realm", refresh_token]
+    jwt_configuration: {alg: HS256}
+  - name: Compat Public App
+    client_id: %[10]s
+    app_type: native
+    token_endpoint_auth_method: none
+    grant_types: [password, "http://auth0.com/oauth/grant-type/password-realm", refresh_token]
 databases:
   - name: %[1]s
     strategy: auth0
-    enabled_clients: [Compat App, Compat JWT App]
+    enabled_clients: [Compat App, Compat JWT App, Compat HS256 App, Compat Public App]
 users:
-`, realm, apiID, clientID, clientSecret, jwtClientID, pemScalar)
+`, realm, apiID, clientID, clientSecret, jwtClientID, pemScalar, nodeAPIsYAML(),
+		hs256ClientID, hs256ClientSecret, publicClientID)
 	for _, u := range users {
 		fmt.Fprintf(&b, `  - connection: %s
     email: %s
@@ -396,6 +414,7 @@ users:
     email_verified: true
 `, realm, u.email, password, u.name)
 	}
+	b.WriteString(nodeMFAYAML)
 	return b.String()
 }
 

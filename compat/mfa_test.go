@@ -33,6 +33,29 @@ func setMFAPolicy(ctx context.Context, t *testing.T, always bool) {
 	if out, err := srv.command(ctx, "apply", "-f", file).CombinedOutput(); err != nil {
 		t.Fatalf("sesame apply: %v\n%s", err, out)
 	}
+	// The running server sees another process's change within its read-cache bound (1 s; 2 s
+	// promised): wait until a login shows the new policy, so that neither this test nor the
+	// ones after it run under the old one.
+	a, err := authentication.New(ctx, srv.hostPort, authentication.WithClient(srv.httpClient()),
+		authentication.WithClientID(clientID), authentication.WithClientSecret(clientSecret))
+	if err != nil {
+		t.Fatalf("authentication.New: %v", err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		_, err := a.OAuth.LoginWithPassword(ctx, oauth.LoginWithPasswordRequest{
+			Username: mfaUser, Password: password, Scope: "openid", Audience: apiID,
+		}, oauth.IDTokenValidationOptions{})
+		ae, isErr := errorsAs[*authentication.Error](err)
+		required := isErr && ae.Err == "mfa_required"
+		if required == always && (always || err == nil) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("MFA policy always=%v not in force 3 s after sesame apply: last login gave %v", always, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // mfaLogin logs grace in and returns the mfa_token of the mfa_required answer.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/hooks"
+	"github.com/sesameauth/sesame/internal/server"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -204,7 +205,17 @@ func newActionsTestCmd(a *app) *cobra.Command {
 			for k, v := range sampleSecrets {
 				ha.Secrets[k] = v
 			}
-			flow, err := hooks.NewEngine(hooks.Options{}).Flow(nil, []hooks.Action{ha})
+			// The engine a login would use: the same limits, and fetch() to the hosts the
+			// server config allows, as Auth0's Test button calls out for real.
+			cfg, err := a.resolveServerConfig(cmd)
+			if err != nil {
+				return err
+			}
+			engine, err := server.HooksEngine(cfg)
+			if err != nil {
+				return err
+			}
+			flow, err := engine.Flow(nil, []hooks.Action{ha})
 			if err != nil {
 				return err
 			}

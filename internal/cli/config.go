@@ -57,10 +57,21 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.Int("db-max-idle-conns", 0, "PostgreSQL: idle connections kept (default db-max-open-conns)")
 	fs.Int("db-conn-max-lifetime-seconds", 0, "PostgreSQL: recycle connections after this long (default 1800)")
 	fs.Int("db-statement-timeout-ms", 0, "PostgreSQL: statement_timeout of every session (default 5000)")
-	fs.String("mfa-sender", "", "MFA email/SMS code delivery: log (development), smtp or webhook (default log)")
+	fs.String("mfa-sender", "", "delivery of MFA codes and notices: log (development), smtp, webhook or outbox (development) (default log)")
 	fs.String("smtp-addr", "", "SMTP relay host:port for --mfa-sender smtp")
 	fs.String("smtp-from", "", "sender address of MFA mails for --mfa-sender smtp")
 	fs.String("webhook-url", "", "URL that receives MFA codes as JSON for --mfa-sender webhook")
+	fs.String("outbox-dir", "", "directory where --mfa-sender outbox (development) writes each message as a file")
+	fs.String("admin-emails", "", "comma-separated addresses that get admin notices (suspicious-IP throttling)")
+	fs.String("trusted-proxies", "", "comma-separated IPs/CIDRs of load balancers whose X-Forwarded-For is believed")
+	fs.Int("rate-limit-client-per-minute", 0, "POST /oauth/token requests a minute per client (default 0: off)")
+	fs.Int("rate-limit-ip-per-minute", 0, "POST /oauth/token requests a minute per IP address (default 0: off)")
+	fs.Int("rate-limit-refresh-per-minute", 0, "redemptions a minute per refresh-token family (default 0: off)")
+	fs.String("log-retention", "", "how long tenant log events are kept: 30d or 720h (default "+config.DefaultLogRetention+")")
+	fs.String("log-stream", "", "also stream tenant log events as JSON lines: stdout, webhook or stdout,webhook")
+	fs.String("log-stream-url", "", "URL that receives tenant log events (JSON lines) for --log-stream webhook")
+	fs.String("actions-fetch-allow", "", "comma-separated hosts Actions may fetch(): api.example.com, *.example.com, host:port (default none)")
+	fs.Int("actions-memory-limit-mib", 0, "live-heap growth allowed per Action or Rule execution, MiB (default 64; -1: off)")
 }
 
 // resolveServerConfig merges, in rising precedence, the defaults, the config file (--config

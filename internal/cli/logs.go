@@ -13,34 +13,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesameauth/sesame/internal/admin"
+	"github.com/sesameauth/sesame/internal/logs"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
-// logsJSON is a tenant log event as `sesame logs --json` prints it, with Auth0's field names.
-type logsJSON struct {
-	LogID        string         `json:"log_id"`
-	Date         string         `json:"date"`
-	Type         string         `json:"type"`
-	Description  string         `json:"description,omitempty"`
-	ClientID     string         `json:"client_id,omitempty"`
-	ClientName   string         `json:"client_name,omitempty"`
-	Connection   string         `json:"connection,omitempty"`
-	ConnectionID string         `json:"connection_id,omitempty"`
-	IP           string         `json:"ip,omitempty"`
-	ClientIP     string         `json:"client_ip,omitempty"`
-	UserAgent    string         `json:"user_agent,omitempty"`
-	UserID       string         `json:"user_id,omitempty"`
-	UserName     string         `json:"user_name,omitempty"`
-	Audience     string         `json:"audience,omitempty"`
-	Scope        string         `json:"scope,omitempty"`
-	Details      map[string]any `json:"details,omitempty"`
-}
+// logsJSON is a tenant log event as `sesame logs --json` prints it, with Auth0's field names:
+// the same shape the server streams (log_stream).
+type logsJSON = logs.Record
 
-func logView(e store.LogEvent) logsJSON {
-	return logsJSON{LogID: e.ID, Date: isoTime(e.Date), Type: e.Type, Description: e.Description, ClientID: e.ClientID,
-		ClientName: e.ClientName, Connection: e.Connection, ConnectionID: e.ConnectionID, IP: e.IP, ClientIP: e.ClientIP,
-		UserAgent: e.UserAgent, UserID: e.UserID, UserName: e.UserName, Audience: e.Audience, Scope: e.Scope, Details: e.Details}
-}
+func logView(e store.LogEvent) logsJSON { return logs.RecordOf(e) }
 
 // logsOptions are the flags of `sesame logs`.
 type logsOptions struct {

@@ -17,6 +17,10 @@ package config
 //	tls_key: /etc/sesame/tls.key
 //	kek_file: /etc/sesame/kek
 //	log_format: json
+//	trusted_proxies: 10.0.0.0/8
+//	rate_limit_ip_per_minute: 600
+//	log_retention: 30d
+//	log_stream: stdout
 type Server struct {
 	// Addr is the listen address, host:port.
 	Addr string `yaml:"addr"`
@@ -54,8 +58,10 @@ type Server struct {
 	DBConnMaxLifetimeSeconds int `yaml:"db_conn_max_lifetime_seconds"`
 	// DBStatementTimeoutMS is PostgreSQL's statement_timeout for every session (0: 5000).
 	DBStatementTimeoutMS int `yaml:"db_statement_timeout_ms"`
-	// MFASender delivers MFA email/SMS codes: log (default; development only: the code is
-	// written to the log), smtp (SMTPAddr, SMTPFrom) or webhook (WebhookURL gets a JSON POST).
+	// MFASender delivers MFA email/SMS codes and attack-protection notices (unblock links,
+	// admin alerts): log (default; development only: codes are written to the log, notices
+	// are not delivered), smtp (SMTPAddr, SMTPFrom), webhook (WebhookURL gets a JSON POST) or
+	// outbox (development: each message becomes a file in OutboxDir).
 	MFASender string `yaml:"mfa_sender"`
 	// SMTPAddr is the host:port of the SMTP relay the smtp sender mails through.
 	SMTPAddr string `yaml:"smtp_addr"`
@@ -63,4 +69,32 @@ type Server struct {
 	SMTPFrom string `yaml:"smtp_from"`
 	// WebhookURL receives {"channel","to","code","tenant"} for the webhook sender.
 	WebhookURL string `yaml:"webhook_url"`
+	// OutboxDir is where the outbox sender (development) writes each message as a file.
+	OutboxDir string `yaml:"outbox_dir"`
+	// AdminEmails (comma-separated) receive attack-protection notices for administrators
+	// (suspicious-IP throttling's admin_notification shield), through the mfa_sender.
+	AdminEmails string `yaml:"admin_emails"`
+	// TrustedProxies (comma-separated IPs and CIDR ranges) are the load balancers whose
+	// X-Forwarded-For is believed: behind them the caller is the rightmost untrusted entry.
+	TrustedProxies string `yaml:"trusted_proxies"`
+	// RateLimitClientPerMinute, RateLimitIPPerMinute and RateLimitRefreshPerMinute limit
+	// POST /oauth/token per authenticated client, per IP address and per refresh-token family
+	// (requests a minute, shared by every node through the database; 0: off, the default).
+	RateLimitClientPerMinute  int `yaml:"rate_limit_client_per_minute"`
+	RateLimitIPPerMinute      int `yaml:"rate_limit_ip_per_minute"`
+	RateLimitRefreshPerMinute int `yaml:"rate_limit_refresh_per_minute"`
+	// LogRetention is how long tenant log events are kept: a Go duration (720h) or days (30d).
+	LogRetention string `yaml:"log_retention"`
+	// LogStream also sends every tenant log event as a JSON line to stdout, to the webhook
+	// LogStreamURL, or both ("stdout,webhook"); empty: the database only.
+	LogStream    string `yaml:"log_stream"`
+	LogStreamURL string `yaml:"log_stream_url"`
+	// ActionsFetchAllow (comma-separated) lists the hosts Actions and Rules may call with fetch():
+	// api.example.com (any port), api.example.com:8443 (that port only), *.example.com (any
+	// name under example.com). Hosts are matched by the name in the URL, over http or https,
+	// redirects included. Empty, the default: fetch rejects every call.
+	ActionsFetchAllow string `yaml:"actions_fetch_allow"`
+	// ActionsMemoryLimitMiB is how far the live heap may grow while one Rule or Action runs
+	// before it is stopped (0: 64; -1: no memory guard).
+	ActionsMemoryLimitMiB int `yaml:"actions_memory_limit_mib"`
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -25,6 +27,8 @@ const (
 	DefaultLogLevel               = "info"
 	DefaultPasswordHashMemoryKiB  = 19456
 	DefaultPasswordHashIterations = 2
+	// DefaultLogRetention is how long tenant log events are kept (Auth0 keeps 30 days at most).
+	DefaultLogRetention = "30d"
 	// DefaultKEKFileName is the KEK file created beside a SQLite database when the config names
 	// no key-encryption key.
 	DefaultKEKFileName = "sesame.kek"
@@ -43,6 +47,7 @@ func DefaultServer() Server {
 		LogLevel:               DefaultLogLevel,
 		PasswordHashMemoryKiB:  DefaultPasswordHashMemoryKiB,
 		PasswordHashIterations: DefaultPasswordHashIterations,
+		LogRetention:           DefaultLogRetention,
 	}
 }
 
@@ -368,8 +373,51 @@ func (s Server) Validate() error {
 		if u, err := url.Parse(s.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			add("webhook_url", "the webhook sender needs an http(s) URL: %q", s.WebhookURL)
 		}
+	case "outbox":
+		if s.OutboxDir == "" {
+			add("outbox_dir", "the outbox sender needs a directory")
+		}
 	default:
-		add("mfa_sender", "%q is not log, smtp or webhook", s.MFASender)
+		add("mfa_sender", "%q is not log, smtp, webhook or outbox", s.MFASender)
+	}
+	for _, a := range s.AdminEmailList() {
+		if !strings.Contains(a, "@") || strings.ContainsAny(a, "\r\n<>") {
+			add("admin_emails", "%q is not an email address", a)
+		}
+	}
+	if _, err := s.TrustedProxyPrefixes(); err != nil {
+		add("trusted_proxies", "%v", err)
+	}
+	for _, l := range []struct {
+		key string
+		n   int
+	}{{"rate_limit_client_per_minute", s.RateLimitClientPerMinute}, {"rate_limit_ip_per_minute", s.RateLimitIPPerMinute},
+		{"rate_limit_refresh_per_minute", s.RateLimitRefreshPerMinute}} {
+		if l.n < 0 {
+			add(l.key, "%d is negative (0 turns the limit off)", l.n)
+		}
+	}
+	if d, err := s.LogRetentionDuration(); err != nil {
+		add("log_retention", "%v", err)
+	} else if d < time.Hour {
+		add("log_retention", "%q is shorter than an hour", s.LogRetention)
+	}
+	_, webhook, err := s.LogStreamTargets()
+	if err != nil {
+		add("log_stream", "%v", err)
+	}
+	if webhook {
+		if u, err := url.Parse(s.LogStreamURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("log_stream_url", "log_stream webhook needs an http(s) URL: %q", s.LogStreamURL)
+		}
+	}
+	for _, h := range s.ActionsFetchHosts() {
+		if strings.ContainsAny(h, "/?#@ ") {
+			add("actions_fetch_allow", "%q is not a host name, host:port or *.domain (no scheme or path)", h)
+		}
+	}
+	if s.ActionsMemoryLimitMiB < -1 {
+		add("actions_memory_limit_mib", "%d is below -1 (0: the default, -1: off)", s.ActionsMemoryLimitMiB)
 	}
 	if len(problems) > 0 {
 		return &ServerConfigError{Problems: problems}
@@ -491,4 +539,88 @@ func (s Server) LoadKEK() ([]byte, KEKSource, error) {
 		return nil, KEKSource{}, fmt.Errorf("default kek file: %w", err)
 	}
 	return k, KEKSource{From: "default_file", Path: path, Created: created}, nil
+}
+
+// ActionsFetchHosts returns actions_fetch_allow as a list, blanks dropped.
+func (s Server) ActionsFetchHosts() []string { return splitList(s.ActionsFetchAllow) }
+
+// AdminEmailList returns admin_emails as a list, blanks dropped.
+func (s Server) AdminEmailList() []string { return splitList(s.AdminEmails) }
+
+// TrustedProxyPrefixes parses trusted_proxies: IP addresses (a range of one) and CIDR ranges,
+// IPv4 or IPv6. An IPv4-mapped IPv6 range is the IPv4 range it maps, as peers are unmapped.
+func (s Server) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var bad []string
+	for _, e := range splitList(s.TrustedProxies) {
+		var p netip.Prefix
+		var err error
+		if strings.Contains(e, "/") {
+			p, err = netip.ParsePrefix(e)
+		} else {
+			var a netip.Addr
+			if a, err = netip.ParseAddr(e); err == nil && a.Zone() != "" {
+				err = errors.New("zoned address")
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if err != nil {
+			bad = append(bad, strconv.Quote(e))
+			continue
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s: not an IP address or CIDR range", strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// LogRetentionDuration parses log_retention: a Go duration (720h) or a whole number of days
+// (30d). Empty is the default, 30 days.
+func (s Server) LogRetentionDuration() (time.Duration, error) {
+	v := strings.TrimSpace(s.LogRetention)
+	if v == "" {
+		v = DefaultLogRetention
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 36500 {
+			return 0, fmt.Errorf("%q is not a number of days (30d) or a duration (720h)", s.LogRetention)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a number of days (30d) or a duration (720h)", s.LogRetention)
+	}
+	return d, nil
+}
+
+// LogStreamTargets reads log_stream: "stdout", "webhook", both comma-separated, or empty.
+func (s Server) LogStreamTargets() (stdout, webhook bool, err error) {
+	for _, t := range splitList(s.LogStream) {
+		switch t {
+		case "stdout":
+			stdout = true
+		case "webhook":
+			webhook = true
+		default:
+			return false, false, fmt.Errorf("%q is not stdout or webhook", t)
+		}
+	}
+	return stdout, webhook, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }

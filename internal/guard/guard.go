@@ -18,6 +18,8 @@ const (
 	BruteForce Reason = iota + 1
 	SuspiciousIP
 	BreachedPassword
+	// SameUserIPRate is Auth0's limit on logins of one user from one IP (limit_sul).
+	SameUserIPRate
 )
 
 func (r Reason) String() string {
@@ -28,6 +30,8 @@ func (r Reason) String() string {
 		return "suspicious IP"
 	case BreachedPassword:
 		return "breached password"
+	case SameUserIPRate:
+		return "same user and IP rate"
 	}
 	return "Reason(" + strconv.Itoa(int(r)) + ")"
 }
@@ -35,6 +39,11 @@ func (r Reason) String() string {
 // BlockedError is returned for a login that attack protection refuses.
 type BlockedError struct {
 	Reason Reason
+	// RetryAfter, when not zero, is how long until the login may be tried again (a rate
+	// limit).
+	RetryAfter time.Duration
+	// Events are tenant log events the caller should record for this refusal.
+	Events []Event
 }
 
 func (e *BlockedError) Error() string { return "guard: login blocked: " + e.Reason.String() }
@@ -43,13 +52,27 @@ func (e *BlockedError) Error() string { return "guard: login blocked: " + e.Reas
 type Event struct {
 	Type        string
 	Description string
+	// Notify says who the caller should tell, per the tenant's shields: NotifyUser (the
+	// user_notification shield: an unblock link) or NotifyAdmins (admin_notification).
+	Notify Notify
 }
+
+// Notify is who is told of an attack-protection event.
+type Notify int
+
+// Who is told.
+const (
+	NotifyNobody Notify = iota
+	NotifyUser
+	NotifyAdmins
+)
 
 // The tenant log events of attack protection (WIRE.md §7).
 var (
-	eventBruteForce = Event{"limit_wc", "Blocked account: too many consecutive failed logins"}
-	eventIPThrottle = Event{"limit_mu", "Blocked IP address: too many failed logins from this IP"}
-	eventBreached   = Event{"pwd_leak", "Breached password"}
+	eventBruteForce = Event{Type: "limit_wc", Description: "Blocked account: too many consecutive failed logins"}
+	eventIPThrottle = Event{Type: "limit_mu", Description: "Blocked IP address: too many failed logins from this IP"}
+	eventBreached   = Event{Type: "pwd_leak", Description: "Breached password"}
+	eventSameUserIP = Event{Type: "limit_sul", Description: "Blocked account: too many logins for this user from this IP address"}
 )
 
 // Store is what Guard needs of the store.
@@ -129,6 +152,24 @@ func (g *Guard) Check(ctx context.Context, a *Attempt) error {
 			return &BlockedError{Reason: BruteForce}
 		}
 	}
+	// Same user and IP comes last, so that a pair already refused by brute force does not
+	// spend its logins. It holds whatever the tenant's settings (Auth0 applies it to every
+	// tenant), allowlisted IPs included.
+	d, err := g.Take(ctx, sameUserIPKey(a), SameUserIP)
+	if err != nil {
+		return err
+	}
+	if !d.Allowed {
+		// This attempt will not be judged: give back its brute-force count.
+		if err := g.Abandon(ctx, a); err != nil {
+			return err
+		}
+		be := &BlockedError{Reason: SameUserIPRate, RetryAfter: d.RetryAt.Sub(g.now())}
+		if d.Log {
+			be.Events = []Event{eventSameUserIP}
+		}
+		return be
+	}
 	return nil
 }
 
@@ -142,7 +183,11 @@ func (g *Guard) Failure(ctx context.Context, a *Attempt) ([]Event, error) {
 	a.judged = true
 	p, now := &a.policy, g.now()
 	if a.count == p.maxAttempts {
-		evs = append(evs, eventBruteForce)
+		ev := eventBruteForce
+		if p.bfNotify {
+			ev.Notify = NotifyUser
+		}
+		evs = append(evs, ev)
 	}
 	if !p.ip.Enabled || allowed(p.ipAllow, a.IP) {
 		return evs, nil
@@ -156,7 +201,11 @@ func (g *Guard) Failure(ctx context.Context, a *Attempt) ([]Event, error) {
 	}
 	next := resetAt // refused: when one token is back
 	if ok {
-		evs = append(evs, eventIPThrottle) // this failure emptied the bucket
+		ev := eventIPThrottle // this failure emptied the bucket
+		if p.ipNotify {
+			ev.Notify = NotifyAdmins
+		}
+		evs = append(evs, ev)
 		next = resetAt.Add(-time.Duration(p.ipCapacity-1) * p.ipRefill)
 	}
 	if p.ipBlock && next.After(now) {

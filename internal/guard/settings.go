@@ -177,10 +177,12 @@ type policy struct {
 	bf          store.BruteForceProtection
 	bfAllow     []netip.Prefix
 	bfBlock     bool
+	bfNotify    bool
 	maxAttempts int
 	ip          store.SuspiciousIPThrottling
 	ipAllow     []netip.Prefix
 	ipBlock     bool
+	ipNotify    bool
 	ipCapacity  int
 	ipRefill    time.Duration
 	breached    store.BreachedPasswordDetection
@@ -199,6 +201,8 @@ func effective(ap *store.AttackProtection) policy {
 	p.ipAllow, _ = ParseAllowlist(s.SuspiciousIP.Allowlist)
 	p.bfBlock = slices.Contains(s.BruteForce.Shields, ShieldBlock)
 	p.ipBlock = slices.Contains(s.SuspiciousIP.Shields, ShieldBlock)
+	p.bfNotify = slices.Contains(s.BruteForce.Shields, ShieldUserNotification)
+	p.ipNotify = slices.Contains(s.SuspiciousIP.Shields, ShieldAdminNotification)
 	p.brBlock = slices.Contains(s.Breached.Shields, ShieldBlock)
 	p.maxAttempts = cmpOr(s.BruteForce.MaxAttempts, DefaultMaxAttempts)
 	p.ipCapacity = cmpOr(s.SuspiciousIP.Stage.PreLogin.MaxAttempts, DefaultIPMaxAttempts)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -17,8 +18,6 @@ import (
 const (
 	DefaultTimeout          = 5 * time.Second
 	DefaultMaxCallStackSize = 1000
-	// MaxStringLength bounds what String.prototype.repeat, padStart and padEnd may build.
-	MaxStringLength = 1 << 20
 )
 
 // Options tunes an Engine; zero fields take the defaults.
@@ -27,6 +26,13 @@ type Options struct {
 	Timeout time.Duration
 	// MaxCallStackSize caps JavaScript recursion.
 	MaxCallStackSize int
+	// MemoryLimit is how far, in bytes, the process's live heap may grow while one execution
+	// runs before the memory guard interrupts it with ErrMemoryLimit (default
+	// DefaultMemoryLimit; negative: no guard). See memGuard for how it is measured.
+	MemoryLimit int64
+	// Fetch is the network access of the global fetch(); nil rejects every call. This package
+	// has none of its own: the caller supplies it with its allowlist of hosts.
+	Fetch Fetcher
 }
 
 // Engine compiles and runs Rules and Actions. It is safe for concurrent use; one Engine serves
@@ -37,19 +43,26 @@ type Engine struct {
 	// progs caches compiled programs by the SHA-256 of their wrapped source: a program is
 	// compiled once per code version, whichever flow uses it.
 	progs sync.Map // [32]byte → *goja.Program
-	pool  sync.Pool
+	// idle holds idle runtimes: a free list of 2×GOMAXPROCS that the GC leaves alone, because
+	// a runtime costs about 0.4 MB and 1-2 ms to build (the prelude wraps built-ins) and a
+	// password login's hash alone triggers collections; overflow keeps bursts (executions
+	// blocked on fetch) warm in a sync.Pool, which the GC empties.
+	idle     chan *jsRuntime
+	overflow sync.Pool
+	mem      *memGuard
+	fetch    Fetcher
 }
 
 // NewEngine returns an Engine.
 func NewEngine(o Options) *Engine {
-	e := &Engine{timeout: o.Timeout, stack: o.MaxCallStackSize}
+	e := &Engine{timeout: o.Timeout, stack: o.MaxCallStackSize, mem: newMemGuard(o.MemoryLimit), fetch: o.Fetch}
 	if e.timeout <= 0 {
 		e.timeout = DefaultTimeout
 	}
 	if e.stack <= 0 {
 		e.stack = DefaultMaxCallStackSize
 	}
-	e.pool.New = func() any { return e.newRuntime() }
+	e.idle = make(chan *jsRuntime, max(4, 2*runtime.GOMAXPROCS(0)))
 	return e
 }
 
@@ -200,17 +213,29 @@ func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(
 	if err := ctx.Err(); err != nil {
 		return &ExecutionError{Name: name, Err: err}
 	}
-	rt := f.e.pool.Get().(*jsRuntime)
+	rt := f.e.getRuntime()
 	deadline := f.e.timeout
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < deadline {
 		deadline = time.Until(d)
 	}
+	// ectx is what fetch() runs under: the deadline and the memory guard cancel it as well as
+	// interrupting the VM, which cannot interrupt Go code blocked on the network.
+	ectx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	rt.ctx = ectx
 	fired := make(chan struct{})
 	timer := time.AfterFunc(deadline, func() {
 		rt.vm.Interrupt(ErrTimeout)
+		cancel(ErrTimeout)
 		close(fired)
 	})
+	watch := f.e.mem.start(func() {
+		rt.vm.Interrupt(ErrMemoryLimit)
+		cancel(ErrMemoryLimit)
+	})
 	err, panicked := rt.guard(func() error { return body(rt) })
+	killed := f.e.mem.end(watch)
+	rt.ctx = nil
 	if !timer.Stop() {
 		// The interrupt may have landed after the code finished: clear it so the runtime
 		// goes back to the pool clean.
@@ -218,10 +243,16 @@ func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(
 		rt.vm.ClearInterrupt()
 	}
 	// A runtime that a Go panic or an interrupt went through is not reused: goja leaves an
-	// interrupted runtime's call state behind, after which promise jobs no longer run.
+	// interrupted runtime's call state behind, after which promise jobs no longer run. One the
+	// memory guard stopped is dropped in any case, to free what the code built.
 	var interrupted *goja.InterruptedError
-	if !panicked && !errors.As(err, &interrupted) {
-		f.e.pool.Put(rt)
+	if !panicked && !killed && !errors.As(err, &interrupted) {
+		f.e.putRuntime(rt)
+	}
+	if killed {
+		// Even if the code got to its end before the interrupt reached it (say, swallowing
+		// the error of a cancelled fetch), its login does not stand.
+		return &ExecutionError{Name: name, Err: ErrMemoryLimit}
 	}
 	if err == nil {
 		return nil
@@ -237,9 +268,32 @@ func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(
 	case errors.As(err, &denied), errors.As(err, &unauth), errors.As(err, &redir), errors.As(err, &revoke):
 		return err
 	case errors.As(err, &ie):
+		if ie.Value() == ErrMemoryLimit {
+			return &ExecutionError{Name: name, Err: ErrMemoryLimit}
+		}
 		return &ExecutionError{Name: name, Err: ErrTimeout}
 	}
 	return &ExecutionError{Name: name, Err: err}
+}
+
+func (e *Engine) getRuntime() *jsRuntime {
+	select {
+	case rt := <-e.idle:
+		return rt
+	default:
+	}
+	if rt, ok := e.overflow.Get().(*jsRuntime); ok {
+		return rt
+	}
+	return e.newRuntime()
+}
+
+func (e *Engine) putRuntime(rt *jsRuntime) {
+	select {
+	case e.idle <- rt:
+	default:
+		e.overflow.Put(rt)
+	}
 }
 
 // guard turns a Go panic inside the runtime into an error: hooks never crash the server.
@@ -263,16 +317,22 @@ type jsRuntime struct {
 	// execution its methods act on.
 	api *goja.Object
 	st  *state
+	// ctx is the running execution's context (nil between executions).
+	ctx     context.Context
+	fetcher Fetcher
 }
 
 func (e *Engine) newRuntime() *jsRuntime {
 	vm := goja.New()
 	vm.SetMaxCallStackSize(e.stack)
 	vm.SetFieldNameMapper(goja.TagFieldNameMapper("json", true))
-	rt := &jsRuntime{vm: vm}
-	if _, err := vm.RunString(prelude); err != nil {
+	rt := &jsRuntime{vm: vm, fetcher: e.fetch}
+	if _, err := vm.RunProgram(preludeProgram()); err != nil {
 		panic(fmt.Sprintf("hooks: prelude: %v", err)) // the prelude is ours and constant
 	}
+	// Read-only, because the runtime outlives the execution: code cannot replace the fetch
+	// that later logins call.
+	_ = vm.GlobalObject().DefineDataProperty("fetch", vm.ToValue(rt.fetchFn), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 	rt.unauthorized = vm.Get("UnauthorizedError").ToObject(vm)
 	rt.require = vm.ToValue(func(call goja.FunctionCall) goja.Value {
 		panic(vm.NewGoError(fmt.Errorf("Cannot find module '%s': npm modules are not available in Sesame", call.Argument(0).String())))
@@ -285,29 +345,6 @@ func (e *Engine) newRuntime() *jsRuntime {
 	rt.console = console
 	return rt
 }
-
-// prelude defines UnauthorizedError for Rules and bounds the string builders that could
-// allocate without limit in one call.
-var prelude = fmt.Sprintf(`
-class UnauthorizedError extends Error {
-  constructor(message) { super(message); this.name = 'UnauthorizedError'; }
-}
-(function () {
-  const LIMIT = %d;
-  const wrap = (name, size) => {
-    const orig = String.prototype[name];
-    Object.defineProperty(String.prototype, name, {
-      value: function (...args) {
-        if (size(String(this), args) > LIMIT) throw new RangeError('Invalid string length');
-        return orig.apply(this, args);
-      }, writable: true, configurable: true,
-    });
-  };
-  wrap('repeat', (s, a) => s.length * Number(a[0]));
-  wrap('padStart', (s, a) => Number(a[0]));
-  wrap('padEnd', (s, a) => Number(a[0]));
-})();
-`, MaxStringLength)
 
 // exceptionMessage is the message of a thrown JavaScript value.
 func exceptionMessage(vm *goja.Runtime, v goja.Value) string {

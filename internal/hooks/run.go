@@ -107,7 +107,7 @@ func (rt *jsRuntime) settle(res goja.Value) error {
 	case goja.PromiseStateRejected:
 		return errors.New(exceptionMessage(rt.vm, p.Result()))
 	case goja.PromiseStatePending:
-		return errors.New("the returned promise never settled (timers and network are not available)")
+		return errors.New("the returned promise never settled (there are no timers)")
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ type Sink struct {
 	closed  bool
 	dropped atomic.Int64
 	now     func() time.Time
+	tee     func(store.LogEvent) // see Tee (stream.go)
 }
 
 // New starts a sink writing to st (nil: slog only) and log.
@@ -46,6 +47,9 @@ func (s *Sink) Emit(e store.LogEvent) {
 	if e.Date.IsZero() {
 		e.Date = s.now().UTC()
 	}
+	if s.tee != nil {
+		s.tee(e)
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -62,18 +66,73 @@ func (s *Sink) Emit(e store.LogEvent) {
 // Dropped reports how many events were lost to a full queue.
 func (s *Sink) Dropped() int64 { return s.dropped.Load() }
 
+// maxBatch bounds how many events one store transaction appends, and flushDelay how long the
+// writer waits for more after the first: under load a batch fills in far less than
+// flushDelay; when the server is idle an event reaches the store flushDelay later at most.
+const (
+	maxBatch   = 256
+	flushDelay = 20 * time.Millisecond
+)
+
+// run writes events until the queue is closed, in batches: one store transaction for what
+// arrives within flushDelay of the first event (at most maxBatch). On SQLite every commit goes
+// through the single writer that refresh-token rotations also need, and a commit costs far more
+// than an INSERT, so one commit per batch instead of one per event leaves the writer to the
+// token requests. Close flushes at once: a closed queue ends the wait.
 func (s *Sink) run() {
 	defer close(s.done)
+	batch := make([]store.LogEvent, 0, maxBatch)
+	timer := time.NewTimer(flushDelay)
+	defer timer.Stop()
 	for e := range s.ch {
-		attrs := []any{"log_id", e.ID, "type", e.Type, "client_id", e.ClientID, "user_id", e.UserID,
-			"connection", e.Connection, "ip", e.IP, "client_ip", e.ClientIP}
-		if e.Description != "" {
-			attrs = append(attrs, "description", e.Description)
+		batch = append(batch[:0], e)
+		timer.Reset(flushDelay)
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case e, ok := <-s.ch:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, e)
+			case <-timer.C:
+				break collect
+			}
 		}
-		s.log.Info("tenant event", attrs...)
-		if s.st == nil {
-			continue
+		for _, e := range batch {
+			s.logEvent(e)
 		}
+		s.write(batch)
+	}
+}
+
+// logEvent mirrors e to the process log.
+func (s *Sink) logEvent(e store.LogEvent) {
+	attrs := []any{"log_id", e.ID, "type", e.Type, "client_id", e.ClientID, "user_id", e.UserID,
+		"connection", e.Connection, "ip", e.IP, "client_ip", e.ClientIP}
+	if e.Description != "" {
+		attrs = append(attrs, "description", e.Description)
+	}
+	s.log.Info("tenant event", attrs...)
+}
+
+// write appends batch in one transaction. If that fails the events are retried one by one, so
+// that one bad event (an ID already taken) does not cost the others their place in the log.
+func (s *Sink) write(batch []store.LogEvent) {
+	if s.st == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.st.AppendLogs(ctx, batch)
+	if err == nil {
+		return
+	}
+	if len(batch) == 1 {
+		s.log.Warn("tenant event not stored", "log_id", batch[0].ID, "type", batch[0].Type, "err", err)
+		return
+	}
+	for _, e := range batch {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := s.st.AppendLog(ctx, e); err != nil {
 			s.log.Warn("tenant event not stored", "log_id", e.ID, "type", e.Type, "err", err)

@@ -43,3 +43,37 @@ func TestSinkWritesAndFlushes(t *testing.T) {
 		}
 	}
 }
+
+// TestSinkKeepsEventsBesideABadOne: an event the store refuses (its ID is taken) costs only
+// itself, whether or not it was written in the same batch as the others.
+func TestSinkKeepsEventsBesideABadOne(t *testing.T) {
+	st, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AppendLog(t.Context(), store.LogEvent{ID: "taken", Type: "s", Date: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	for i := range 50 {
+		id := ""
+		if i == 25 {
+			id = "taken"
+		}
+		s.Emit(store.LogEvent{ID: id, Type: "fp", UserID: "auth0|1"})
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ListLogs(t.Context(), store.LogFilter{Type: "fp", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 49 {
+		t.Errorf("stored fp events: got %d, want 49 (all but the one with a taken ID)", len(got))
+	}
+}

@@ -300,6 +300,13 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// discoverySigningAlgs is the discovery document's id_token_signing_alg_values_supported.
+// Auth0 lists HS256, RS256 and PS256. Auth0's API middleware, express-oauth2-jwt-bearer, takes
+// its allow-list for access tokens from this field, so it also names every algorithm an API may
+// sign with (RS512, ES256 and EdDSA are beyond Auth0): without them that middleware rejects
+// those APIs' tokens with "Unexpected 'alg' value".
+var discoverySigningAlgs = []string{"HS256", "RS256", "PS256", "RS512", "ES256", "EdDSA"}
+
 // handleDiscovery serves OpenID Connect Discovery 1.0 §3 and RFC 8414 metadata.
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	iss := s.issuer
@@ -313,7 +320,8 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		"scopes_supported":                                 []string{"openid", "profile", "email", "address", "phone", "offline_access"},
 		"response_types_supported":                         []string{"token"},
 		"subject_types_supported":                          []string{"public"},
-		"id_token_signing_alg_values_supported":            []string{"HS256", "RS256"},
+		"mfa_challenge_endpoint":                           iss + "mfa/challenge",
+		"id_token_signing_alg_values_supported":            discoverySigningAlgs,
 		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"},
 		"revocation_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},

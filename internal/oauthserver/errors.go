@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/store"
@@ -66,6 +68,14 @@ var (
 		"We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.")
 	errPasswordLeaked = oauthErr(http.StatusUnauthorized, "password_leaked",
 		"This login attempt has been blocked because the password you're using was previously disclosed through a data breach (not in this application). Please check your email for more information.")
+	// Decision: the text of the same user + same IP limit (limit_sul); Auth0's public record
+	// names the event, not the error text.
+	errSameUserIP = oauthErr(http.StatusTooManyRequests, "too_many_attempts",
+		"Too many login attempts for this user from this IP address. Please try again later.")
+	// errRateLimited is a request rate limit of the token endpoint (WIRE.md §1); its 429 carries
+	// X-RateLimit-* and Retry-After.
+	errRateLimited = oauthErr(http.StatusTooManyRequests, "too_many_requests",
+		"Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.")
 )
 
 // guardErr maps attack protection's refusals to their wire errors; other errors pass through.
@@ -81,8 +91,21 @@ func guardErr(err error) error {
 		return errIPThrottled.withCause(err)
 	case guard.BreachedPassword:
 		return errPasswordLeaked.withCause(err)
+	case guard.SameUserIPRate:
+		e := errSameUserIP.withCause(err)
+		if be.RetryAfter > 0 {
+			e.Header = http.Header{"Retry-After": {retryAfter(be.RetryAfter)}}
+		}
+		return e
 	}
 	return err
+}
+
+// retryAfter is the Retry-After value (RFC 9110 §10.2.3, delay-seconds) for a retry after d:
+// whole seconds, rounded up, at least 1.
+func retryAfter(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(secs, 1), 10)
 }
 
 func errMissing(name string) *Error {

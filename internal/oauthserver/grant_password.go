@@ -57,6 +57,12 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 	// is refused even with the right password (WIRE.md §5).
 	att := &guard.Attempt{Identifier: username, IP: ex.ip, Tenant: &ex.tenant}
 	if err := s.guard.Check(ctx, att); err != nil {
+		var be *guard.BlockedError
+		if errors.As(err, &be) {
+			for _, e := range be.Events {
+				s.emit(ex, e.Type, e.Description)
+			}
+		}
 		return guardErr(err)
 	}
 	// A login shed or failed before its password was judged was no attempt: give it back.
@@ -82,6 +88,7 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 		evs, gerr := s.guard.Failure(ctx, att)
 		for _, e := range evs {
 			s.emit(ex, e.Type, e.Description)
+			s.notify(ctx, ex, e, username)
 		}
 		if gerr != nil {
 			s.log.Warn("recording failed login", "err", gerr)

@@ -31,7 +31,10 @@ func (g refreshGrant) login(ctx context.Context, ex *exchange) error {
 	if !ok {
 		return errInvalidRefresh.withCause(errors.New("malformed refresh token"))
 	}
-	// Everything that can refuse the exchange is checked before the token is spent.
+	// Everything that can refuse the exchange is checked before the token is spent: the checks
+	// here, then (in the dispatcher) Rules and Actions, and only then ex.spend redeems it. A
+	// refused exchange thus leaves the presented token as usable as it was. This read goes to
+	// SQLite's reader pool, beside the single writer; the redemption re-checks atomically.
 	fam, tok, err := s.store.GetRefreshToken(ctx, hash)
 	if err != nil {
 		return storeErr(err, errInvalidRefresh)
@@ -45,6 +48,29 @@ func (g refreshGrant) login(ctx context.Context, ex *exchange) error {
 		return errInvalidRefresh.withCause(store.ErrRevoked)
 	case expired(fam.ExpiresAt, now) || expired(tok.IdleExpiresAt, now):
 		return errInvalidRefresh.withCause(store.ErrExpired)
+	}
+	pol := ex.client.RefreshToken
+	red := store.Redemption{Hash: hash, Now: now, Leeway: time.Duration(pol.Leeway) * time.Second}
+	var next string
+	if pol.RotationType == "rotating" {
+		var nextHash string
+		next, nextHash = token.NewRefreshToken()
+		red.Next = &store.RefreshToken{Hash: nextHash, FamilyID: fam.ID, CreatedAt: now, IdleExpiresAt: idleExpiry(pol, now)}
+	} else {
+		red.IdleExpiresAt = idleExpiry(pol, now)
+	}
+	redeem := func(ctx context.Context) error {
+		if _, err := s.store.RedeemRefreshToken(ctx, red); err != nil {
+			if errors.Is(err, store.ErrReused) {
+				s.emit(ex, "ferrt", "Unsuccessful Refresh Token exchange, reused refresh token detected")
+			}
+			return storeErr(mapRedeemErr(err), errInvalidRefresh)
+		}
+		ex.refresh = next
+		return nil
+	}
+	if err := s.limitRefresh(ctx, ex, fam.ID); err != nil {
+		return err
 	}
 	if ex.connection, err = s.store.GetConnection(ctx, fam.Connection); err != nil {
 		return storeErr(err, errRefreshDeletedUser)
@@ -93,24 +119,12 @@ func (g refreshGrant) login(ctx context.Context, ex *exchange) error {
 		}
 	}
 	ex.family, ex.authTime, ex.amr = &fam, fam.AuthTime, fam.AMR
-
-	pol := ex.client.RefreshToken
-	red := store.Redemption{Hash: hash, Now: now, Leeway: time.Duration(pol.Leeway) * time.Second}
-	var next string
-	if pol.RotationType == "rotating" {
-		var nextHash string
-		next, nextHash = token.NewRefreshToken()
-		red.Next = &store.RefreshToken{Hash: nextHash, FamilyID: fam.ID, CreatedAt: now, IdleExpiresAt: idleExpiry(pol, now)}
-	} else {
-		red.IdleExpiresAt = idleExpiry(pol, now)
+	if red.Next != nil && !tok.RotatedAt.IsZero() && !(red.Leeway > 0 && now.Sub(tok.RotatedAt) <= red.Leeway) {
+		// A replay of a rotated token: the redemption revokes the family (RFC 9700 §4.14.2)
+		// whatever Rules and Actions would say, so it runs now and they never do.
+		return redeem(ctx)
 	}
-	if _, err := s.store.RedeemRefreshToken(ctx, red); err != nil {
-		if errors.Is(err, store.ErrReused) {
-			s.emit(ex, "ferrt", "Unsuccessful Refresh Token exchange, reused refresh token detected")
-		}
-		return storeErr(mapRedeemErr(err), errInvalidRefresh)
-	}
-	ex.refresh = next
+	ex.spend = redeem
 	return nil
 }
 

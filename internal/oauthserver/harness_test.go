@@ -81,8 +81,8 @@ var cheap = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
 // newEnv starts a server with the default fixtures: an API with two scopes and offline access,
 // a confidential and a public client, one database connection enabled for both (also the
-// tenant's default directory) and two users.
-func newEnv(t testing.TB) *env {
+// tenant's default directory) and two users. opts change the server's config before it starts.
+func newEnv(t testing.TB, opts ...func(*oauthserver.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "sesame.db"))
@@ -109,7 +109,7 @@ func newEnv(t testing.TB) *env {
 	e.issuer = "http://" + e.srv.Listener.Addr().String() + "/"
 	sink := logs.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), e.clock.Now)
 	t.Cleanup(func() { _ = sink.Close(context.Background()) })
-	s := oauthserver.New(oauthserver.Config{
+	cfg := oauthserver.Config{
 		Issuer:      e.issuer,
 		Store:       st,
 		Directories: dirs{users: st, hasher: e.hasher},
@@ -120,8 +120,11 @@ func newEnv(t testing.TB) *env {
 		Now:         e.clock.Now,
 		Hooks:       testHooks,
 		MFASender:   e.mfaSender,
-	})
-	e.srv.Config.Handler = s.Handler()
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.srv.Config.Handler = oauthserver.New(cfg).Handler()
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 

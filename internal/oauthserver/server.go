@@ -43,6 +43,17 @@ type Config struct {
 	Hooks *hooks.Engine
 	// MFASender delivers MFA email and SMS codes; nil logs them (development only).
 	MFASender mfa.Sender
+	// RateLimits are the request rate limits of the token endpoint (zero: none).
+	RateLimits RateLimits
+	// TrustedProxies are the load balancers and reverse proxies whose X-Forwarded-For is
+	// believed: a request from one of them is taken to come from the rightmost address of that
+	// header that is not itself a trusted proxy. Empty: the TCP peer is the caller.
+	TrustedProxies []netip.Prefix
+	// Notifier delivers attack-protection notices (unblock links, admin alerts); nil means
+	// MFASender when it can (every sender of package deliver can).
+	Notifier deliver.Notifier
+	// AdminEmails receive the admin_notification notices.
+	AdminEmails []string
 }
 
 // Opener opens values sealed with the key-encryption key (seal.Box satisfies it).
@@ -67,19 +78,27 @@ type Server struct {
 	// hookCache is this node's compiled post-login flow (see hooksRecheck).
 	hookCache hookCache
 	mfa       *mfa.Service
+	limits    RateLimits
+	proxies   []netip.Prefix
+	// ticketKey signs unblock links; nil when Box cannot derive keys (no links then).
+	ticketKey   []byte
+	notifier    deliver.Notifier
+	adminEmails []string
 }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		issuer: cfg.Issuer,
-		store:  cfg.Store,
-		dirs:   cfg.Directories,
-		keys:   cfg.Keys,
-		box:    cfg.Box,
-		events: cfg.Events,
-		log:    cfg.Logger,
-		clock:  cfg.Now,
+		issuer:  cfg.Issuer,
+		store:   cfg.Store,
+		dirs:    cfg.Directories,
+		keys:    cfg.Keys,
+		box:     cfg.Box,
+		events:  cfg.Events,
+		log:     cfg.Logger,
+		clock:   cfg.Now,
+		limits:  cfg.RateLimits,
+		proxies: cfg.TrustedProxies,
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -102,6 +121,13 @@ func New(cfg Config) *Server {
 	// OTP enrolment refused.
 	sealer, _ := cfg.Box.(mfa.Sealer)
 	s.mfa = mfa.New(cfg.Store, sealer, sender, s.now)
+	s.notifier, s.adminEmails = cfg.Notifier, cfg.AdminEmails
+	if s.notifier == nil {
+		s.notifier, _ = sender.(deliver.Notifier)
+	}
+	if kd, ok := cfg.Box.(keyDeriver); ok {
+		s.ticketKey = kd.DeriveKey("unblock-ticket")
+	}
 	pw := passwordGrant{s: s}
 	s.grants = map[string]grant{
 		grantPassword:        pw,
@@ -131,7 +157,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /mfa/authenticators/{id}", s.handleDeleteAuthenticator)
 	mux.HandleFunc("POST /mfa/associate", s.handleAssociate)
 	mux.HandleFunc("POST /mfa/challenge", s.handleChallenge)
-	return s.recoverPanics(mux)
+	mux.HandleFunc("GET /unblock", s.handleUnblockPage)
+	mux.HandleFunc("POST /unblock", s.handleUnblock)
+	return s.recoverPanics(s.forwardedFor(mux))
 }
 
 // recoverPanics turns a panic into a 500 server_error: no stack reaches a client.

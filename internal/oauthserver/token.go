@@ -50,6 +50,10 @@ type exchange struct {
 	amr        []string             // authentication methods; Auth0 sends amr only after MFA ("mfa")
 	family     *store.RefreshFamily // the refresh family continued by a refresh grant
 	refresh    string               // a refresh token already minted by the grant (rotation)
+	// spend, when set, consumes what the grant redeemed (a refresh token). The dispatcher
+	// calls it after every stage that can refuse the exchange (Rules, Actions, the MFA gate),
+	// so that a refused exchange spends nothing.
+	spend func(ctx context.Context) error
 
 	// Set by the post-login stages (Rules and Actions, the MFA gate).
 	accessClaims map[string]any // custom claims for the access token, already filtered
@@ -61,6 +65,8 @@ type exchange struct {
 	requestedScope string
 	// hookRuns are the Rules and Actions executed, for the tenant log's details.actions.
 	hookRuns []hooks.Execution
+	// rate is what the X-RateLimit-* headers report (see limitRequest).
+	rate rateNote
 }
 
 // tokenResponse is RFC 6749 §5.1's successful response, with Auth0's fields.
@@ -80,6 +86,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ex := &exchange{r: r, peer: peerIP(r), ip: peerIP(r)}
 	resp, g, err := s.exchangeToken(ctx, ex)
+	ex.rate.header(w.Header())
 	if err != nil {
 		// A login paused for MFA has not failed: mfaGate logged mfar.
 		if g != nil && asError(err).Code != errMFARequired.Code {
@@ -108,10 +115,18 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 	if !ok {
 		return nil, nil, errUnsupportedGrant(safeName(ex.grantType))
 	}
-	if ex.client, err = s.authenticateClient(ctx, ex.r, p); err != nil {
+	ex.client, err = s.authenticateClient(ctx, ex.r, p)
+	if err == nil {
+		ex.ip = endUserIP(ex.r, ex.client)
+	}
+	// A rate-limited request is refused before any grant work, and is no grant failure: it
+	// logs api_limit once a minute instead of a failure line per request.
+	if lerr := s.limitRequest(ctx, ex, err == nil); lerr != nil {
+		return nil, nil, lerr
+	}
+	if err != nil {
 		return nil, g, err
 	}
-	ex.ip = endUserIP(ex.r, ex.client)
 	if !slices.Contains(ex.client.GrantTypes, ex.grantType) {
 		return nil, g, errGrantNotAllowed(ex.grantType)
 	}
@@ -128,6 +143,11 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 	}
 	if err := s.mfaGate(ctx, ex); err != nil {
 		return nil, g, err
+	}
+	if ex.spend != nil {
+		if err := ex.spend(ctx); err != nil {
+			return nil, g, err
+		}
 	}
 	resp, err := s.issue(ctx, ex)
 	return resp, g, err

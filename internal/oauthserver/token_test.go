@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sesameauth/sesame/internal/oauthserver"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -18,6 +19,7 @@ import (
 func TestTokenErrors(t *testing.T) {
 	tests := []struct {
 		name   string
+		opts   []func(*oauthserver.Config)
 		setup  func(e *env)
 		form   url.Values
 		ctype  string // raw body with this content type instead of form
@@ -91,11 +93,18 @@ func TestTokenErrors(t *testing.T) {
 			status: 400, code: "invalid_request", desc: "Only one client authentication method may be used."},
 		{name: "garbage assertion", form: passwordForm("client_secret", "", "client_assertion", "x.y.z", "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
 			status: 401, code: "access_denied", desc: "Unauthorized"},
+		{name: "same user and IP rate limit", setup: func(e *env) {
+			for range 20 {
+				e.login()
+			}
+		}, form: passwordForm(), status: 429, code: "too_many_attempts", desc: sameUserIPText},
+		{name: "rate limit", opts: []func(*oauthserver.Config){withRateLimits(oauthserver.RateLimits{PerIP: 1})},
+			setup: func(e *env) { e.login() }, form: passwordForm(), status: 429, code: "too_many_requests", desc: rateLimitedText},
 	}
 	var bodies strings.Builder
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, tt.opts...)
 			if tt.setup != nil {
 				tt.setup(e)
 			}

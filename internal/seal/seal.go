@@ -9,7 +9,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -28,6 +30,9 @@ var ErrOpen = errors.New("seal: cannot open sealed value (wrong key-encryption k
 // Box seals and opens values with one KEK. It is safe for concurrent use.
 type Box struct {
 	aead cipher.AEAD
+	// prk is the HKDF pseudorandom key extracted from the KEK, from which DeriveKey expands
+	// one independent key per purpose.
+	prk []byte
 }
 
 // New returns a Box for a 32-byte KEK.
@@ -43,7 +48,23 @@ func New(kek []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	prk, err := hkdf.Extract(sha256.New, kek, []byte("sesame seal v1"))
+	if err != nil {
+		return nil, err
+	}
+	return &Box{aead: aead, prk: prk}, nil
+}
+
+// DeriveKey returns a 32-byte key for one purpose (e.g. "unblock-ticket"), derived from the
+// KEK with HKDF-SHA256 (RFC 5869): every node sharing the KEK derives the same key, nothing
+// needs storing, and a key given to one purpose reveals neither the KEK nor another purpose's
+// key.
+func (b *Box) DeriveKey(purpose string) []byte {
+	k, err := hkdf.Expand(sha256.New, b.prk, "sesame/"+purpose, 32)
+	if err != nil {
+		panic(err) // only for lengths over 255*32 bytes
+	}
+	return k
 }
 
 // Seal encrypts plaintext; aad binds the result to its context (e.g. a key id), so that a

@@ -58,3 +58,23 @@ func TestKEKFile(t *testing.T) {
 		t.Fatal("short KEK: want error")
 	}
 }
+
+func TestDeriveKey(t *testing.T) {
+	kek := NewKEK()
+	a, _ := New(kek)
+	b, _ := New(kek)
+	other, _ := New(NewKEK())
+	k := a.DeriveKey("unblock-ticket")
+	if len(k) != 32 {
+		t.Fatalf("got %d bytes, want 32", len(k))
+	}
+	if !bytes.Equal(k, b.DeriveKey("unblock-ticket")) {
+		t.Error("two boxes of one KEK derive different keys: nodes would not agree")
+	}
+	if bytes.Equal(k, a.DeriveKey("other")) || bytes.Equal(k, other.DeriveKey("unblock-ticket")) {
+		t.Error("different purposes or KEKs derive the same key")
+	}
+	if bytes.Equal(k, kek) {
+		t.Error("the derived key is the KEK")
+	}
+}

@@ -5,13 +5,16 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +22,8 @@ import (
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/directory/database"
-	"github.com/sesameauth/sesame/internal/hooks"
 	"github.com/sesameauth/sesame/internal/logs"
+	"github.com/sesameauth/sesame/internal/logs/webhook"
 	"github.com/sesameauth/sesame/internal/mfa"
 	"github.com/sesameauth/sesame/internal/mfa/deliver"
 	"github.com/sesameauth/sesame/internal/oauthserver"
@@ -46,6 +49,8 @@ type Options struct {
 	Mount map[string]http.Handler
 	// PasswordConcurrency bounds concurrent password hashing; 0 means the CPU count.
 	PasswordConcurrency int
+	// Stdout receives the tenant log stream of log_stream: stdout; nil means os.Stdout.
+	Stdout io.Writer
 }
 
 // Server is a running Sesame node's services.
@@ -57,6 +62,8 @@ type Server struct {
 	Hasher *password.Hasher
 	Box    *seal.Box
 	Events *logs.Sink
+	// Stream sends tenant log events to stdout or a webhook (log_stream); nil when off.
+	Stream *logs.Stream
 
 	log     *slog.Logger
 	handler http.Handler
@@ -77,6 +84,19 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		now = time.Now
 	}
 	box, err := seal.New(opts.KEK)
+	if err != nil {
+		return nil, err
+	}
+	// Validate has checked these; parsed here, before anything is started.
+	proxies, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		return nil, fmt.Errorf("trusted_proxies: %w", err)
+	}
+	retention, err := cfg.LogRetentionDuration()
+	if err != nil {
+		return nil, fmt.Errorf("log_retention: %w", err)
+	}
+	engine, err := HooksEngine(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +140,17 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		}
 	}
 	s.Events = logs.New(st, log, now)
+	if toStdout, toWebhook, _ := cfg.LogStreamTargets(); toStdout || toWebhook {
+		o := logs.StreamOptions{Logger: log}
+		if toStdout {
+			o.Writer = cmp.Or[io.Writer](opts.Stdout, os.Stdout)
+		}
+		if toWebhook {
+			o.Webhook = webhook.Poster{URL: cfg.LogStreamURL}
+		}
+		s.Stream = logs.NewStream(o)
+		s.Events.Tee(s.Stream.Send)
+	}
 	oauth := oauthserver.New(oauthserver.Config{
 		Issuer:      s.Issuer,
 		Store:       st,
@@ -130,9 +161,12 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Logger:      log,
 		Now:         now,
 		MFASender:   mfaSender(cfg, log),
-		// One engine per process: compiled Actions and pooled runtimes are shared by every
-		// login (5 s deadline per execution).
-		Hooks: hooks.NewEngine(hooks.Options{}),
+		// One engine per process (5 s deadline and a memory guard per execution).
+		Hooks: engine,
+		RateLimits: oauthserver.RateLimits{PerClient: cfg.RateLimitClientPerMinute, PerIP: cfg.RateLimitIPPerMinute,
+			PerRefreshToken: cfg.RateLimitRefreshPerMinute},
+		TrustedProxies: proxies,
+		AdminEmails:    cfg.AdminEmailList(),
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/", oauth.Handler())
@@ -145,7 +179,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	}
 	s.handler = mux
 	s.wg.Add(1)
-	go s.housekeeping(now)
+	go s.housekeeping(now, retention)
 	return s, nil
 }
 
@@ -186,13 +220,17 @@ func writeStatus(w http.ResponseWriter, code int, status string) {
 	fmt.Fprintf(w, "{\"status\":%q}\n", status)
 }
 
-// housekeeping purges dead refresh tokens and keeps keys present for newly added APIs.
-func (s *Server) housekeeping(now func() time.Time) {
+// housekeeping purges dead refresh tokens, MFA transactions and tenant log events older than
+// the retention, and keeps keys present for newly added APIs. Every node purges: the deletes
+// are idempotent, so nodes need not agree on who does it.
+func (s *Server) housekeeping(now func() time.Time, retention time.Duration) {
 	defer s.wg.Done()
 	keyTick := time.NewTicker(2 * time.Second)
 	purgeTick := time.NewTicker(time.Hour)
 	defer keyTick.Stop()
 	defer purgeTick.Stop()
+	// A first purge at start: a node restarted more often than hourly still prunes.
+	s.purge(now(), retention)
 	for {
 		select {
 		case <-s.stop:
@@ -204,21 +242,28 @@ func (s *Server) housekeeping(now func() time.Time) {
 			}
 			cancel()
 		case <-purgeTick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			t := now()
-			if n, err := s.Store.DeleteExpiredRefreshTokens(ctx, t); err != nil {
-				s.log.Warn("purging refresh tokens", "err", err)
-			} else if n > 0 {
-				s.log.Info("purged refresh token families", "count", n)
-			}
-			if _, err := s.Store.DeleteLogsBefore(ctx, t.Add(-30*24*time.Hour)); err != nil {
-				s.log.Warn("purging tenant logs", "err", err)
-			}
-			if _, err := s.Store.DeleteExpiredMFA(ctx, t); err != nil {
-				s.log.Warn("purging MFA transactions", "err", err)
-			}
-			cancel()
+			s.purge(now(), retention)
 		}
+	}
+}
+
+// purge deletes what has outlived its use at t: dead refresh-token families, tenant log
+// events older than the retention, finished MFA transactions.
+func (s *Server) purge(t time.Time, retention time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if n, err := s.Store.DeleteExpiredRefreshTokens(ctx, t); err != nil {
+		s.log.Warn("purging refresh tokens", "err", err)
+	} else if n > 0 {
+		s.log.Info("purged refresh token families", "count", n)
+	}
+	if n, err := s.Store.DeleteLogsBefore(ctx, t.Add(-retention)); err != nil {
+		s.log.Warn("purging tenant logs", "err", err)
+	} else if n > 0 {
+		s.log.Info("purged tenant log events", "count", n, "retention", retention.String())
+	}
+	if _, err := s.Store.DeleteExpiredMFA(ctx, t); err != nil {
+		s.log.Warn("purging MFA transactions", "err", err)
 	}
 }
 
@@ -287,6 +332,11 @@ func (s *Server) Close() error {
 	if err := s.Events.Close(ctx); err != nil {
 		s.log.Warn("flushing tenant log", "err", err)
 	}
+	if s.Stream != nil { // after the sink: nothing is teed to it any more
+		if err := s.Stream.Close(ctx); err != nil {
+			s.log.Warn("flushing tenant log stream", "err", err)
+		}
+	}
 	return s.Store.Close()
 }
 
@@ -320,6 +370,8 @@ func mfaSender(cfg config.Server, log *slog.Logger) mfa.Sender {
 		return deliver.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
 	case "webhook":
 		return deliver.WebhookSender{URL: cfg.WebhookURL}
+	case "outbox":
+		return deliver.Outbox{Dir: cfg.OutboxDir}
 	}
 	return deliver.LogSender{Log: log}
 }

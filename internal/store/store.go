@@ -199,6 +199,10 @@ type Replay interface {
 // Logs stores tenant log events.
 type Logs interface {
 	AppendLog(ctx context.Context, e LogEvent) error
+	// AppendLogs stores the events in one transaction, all or none (ErrConflict when an ID is
+	// taken), giving an ID to each that has none. The log writer appends what queued up while
+	// it was busy in one go, so that a busy server pays one commit per batch, not per event.
+	AppendLogs(ctx context.Context, es []LogEvent) error
 	// ListLogs returns events newest first.
 	ListLogs(ctx context.Context, f LogFilter) ([]LogEvent, error)
 	// DeleteLogsBefore removes events older than t (retention) and returns how many.

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -67,11 +68,30 @@ databases:
     strategy: auth0
     enabled_clients: [MN App]
 users:
-  - connection: Users
-    email: ` + userEmail + `
-    email_verified: true
-    password: ` + userPassword + `
 `
+
+// loadUsers is how many users login rotates over: Sesame limits logins of one user from one IP
+// (20, then 10 a minute, as Auth0 does), and every node of this test sees the same loopback IP.
+const loadUsers = 200
+
+// tenantYAML is tenantFile with userEmail and the loadUsers users that login rotates over.
+func tenantYAML() string {
+	var b strings.Builder
+	b.WriteString(tenantFile)
+	for i := -1; i < loadUsers; i++ {
+		email := userEmail
+		if i >= 0 {
+			email = loadUser(i)
+		}
+		fmt.Fprintf(&b, "  - connection: Users\n    email: %s\n    email_verified: true\n    password: %s\n", email, userPassword)
+	}
+	return b.String()
+}
+
+func loadUser(i int) string { return fmt.Sprintf("mn%03d@example.com", i) }
+
+// nextUser spreads logins over the load users.
+var nextUser atomic.Int64
 
 // cluster is a prepared database and the built binary.
 type cluster struct {
@@ -137,7 +157,7 @@ func newCluster(t *testing.T) *cluster {
 	c.env = append(c.env, "SESAME_PASSWORD_HASH_MEMORY_KIB=64", "SESAME_PASSWORD_HASH_ITERATIONS=1")
 	c.run(t, "", "migrate")
 	tf := filepath.Join(dir, "tenant.yaml")
-	if err := os.WriteFile(tf, []byte(tenantFile), 0o600); err != nil {
+	if err := os.WriteFile(tf, []byte(tenantYAML()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c.run(t, "", "apply", "-f", tf)
@@ -246,7 +266,7 @@ func (n *node) post(path string, form url.Values) (int, map[string]any, error) {
 func login(n *node) (int, map[string]any, error) {
 	return n.post("/oauth/token", url.Values{
 		"grant_type": {"http://auth0.com/oauth/grant-type/password-realm"}, "realm": {realm},
-		"username": {userEmail}, "password": {userPassword}, "scope": {"openid offline_access"},
+		"username": {loadUser(int(nextUser.Add(1) % loadUsers))}, "password": {userPassword}, "scope": {"openid offline_access"},
 		"client_id": {clientID}, "client_secret": {clientSecret},
 	})
 }

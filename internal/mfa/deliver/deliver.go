@@ -1,12 +1,11 @@
-// Package deliver holds the ways MFA email and SMS codes reach users: an SMTP relay, a
-// webhook to a gateway, and a development sender that only logs them. Each is an mfa.Sender;
-// the composition root picks one from the server config (mfa_sender).
+// Package deliver holds the ways MFA email and SMS codes, and notices (unblock links, admin
+// alerts), reach people: an SMTP relay, a webhook to a gateway, and two development senders,
+// one that only logs them and an outbox directory of mail files. Each is an mfa.Sender and a
+// Notifier; the composition root picks one from the server config (mfa_sender).
 package deliver
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -70,26 +69,5 @@ type WebhookSender struct {
 
 // Send posts m to the webhook; any status but 2xx is an error.
 func (w WebhookSender) Send(ctx context.Context, m mfa.Message) error {
-	body, err := json.Marshal(map[string]string{"channel": m.Channel, "to": m.To, "code": m.Code, "tenant": m.Tenant})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("deliver: webhook request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	c := w.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("deliver: webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("deliver: webhook answered %s", resp.Status)
-	}
-	return nil
+	return w.post(ctx, map[string]string{"channel": m.Channel, "to": m.To, "code": m.Code, "tenant": m.Tenant})
 }

@@ -28,7 +28,9 @@ var clients = build(&table[store.Client]{
 
 // GetClient returns the client with this client id.
 func (s *Store) GetClient(ctx context.Context, clientID string) (store.Client, error) {
-	return getRow(ctx, s, s.read, clients, clientID)
+	return through(&s.cache, &s.cache.clients, clientID, cloneClient, func() (store.Client, error) {
+		return getRow(ctx, s, s.read, clients, clientID)
+	})
 }
 
 // ListClients returns every client ordered by name, then client id.
@@ -38,16 +40,19 @@ func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
 
 // CreateClient stores a new client; ErrConflict when the client id is taken.
 func (s *Store) CreateClient(ctx context.Context, c store.Client) error {
+	defer s.cache.invalidate()
 	return insertRow(ctx, s, s.write, clients, &c)
 }
 
 // UpdateClient applies fn to the client in one transaction. The client id cannot change.
 func (s *Store) UpdateClient(ctx context.Context, clientID string, fn func(*store.Client) error) error {
+	defer s.cache.invalidate()
 	return updateRow(ctx, s, clients, clientID, fn)
 }
 
 // DeleteClient deletes the client.
 func (s *Store) DeleteClient(ctx context.Context, clientID string) error {
+	defer s.cache.invalidate()
 	return deleteRow(ctx, s, s.write, clients, clientID)
 }
 
@@ -70,7 +75,9 @@ var resourceServers = build(&table[store.ResourceServer]{
 
 // GetResourceServer returns the API with this identifier (audience).
 func (s *Store) GetResourceServer(ctx context.Context, identifier string) (store.ResourceServer, error) {
-	return getRow(ctx, s, s.read, resourceServers, identifier)
+	return through(&s.cache, &s.cache.apis, identifier, cloneAPI, func() (store.ResourceServer, error) {
+		return getRow(ctx, s, s.read, resourceServers, identifier)
+	})
 }
 
 // ListResourceServers returns every API ordered by identifier.
@@ -80,15 +87,18 @@ func (s *Store) ListResourceServers(ctx context.Context) ([]store.ResourceServer
 
 // CreateResourceServer stores a new API; ErrConflict when the identifier or ID is taken.
 func (s *Store) CreateResourceServer(ctx context.Context, rs store.ResourceServer) error {
+	defer s.cache.invalidate()
 	return insertRow(ctx, s, s.write, resourceServers, &rs)
 }
 
 // UpdateResourceServer applies fn to the API in one transaction. The identifier cannot change.
 func (s *Store) UpdateResourceServer(ctx context.Context, identifier string, fn func(*store.ResourceServer) error) error {
+	defer s.cache.invalidate()
 	return updateRow(ctx, s, resourceServers, identifier, fn)
 }
 
 // DeleteResourceServer deletes the API.
 func (s *Store) DeleteResourceServer(ctx context.Context, identifier string) error {
+	defer s.cache.invalidate()
 	return deleteRow(ctx, s, s.write, resourceServers, identifier)
 }

@@ -126,6 +126,7 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 		}
 	}
 
+	defer dst.cache.invalidate()
 	err = dst.inTx(ctx, func(tx querier) error {
 		if err := dst.emptyForCopy(ctx, tx, o.Force); err != nil {
 			return err

@@ -108,7 +108,14 @@ func (s *Store) TakeToken(ctx context.Context, key string, capacity int, refillE
 		return false, 0, time.Time{}, fmt.Errorf("sqlstore: taking token: %w", unavailable(err))
 	}
 	if allowed {
-		return true, int((limit-tat)/iv) + 1, time.Unix(0, tat).UTC(), nil
+		// Whole tokens left: floor((limit-tat)/iv)+1. limit-tat is at least -iv and Go's
+		// division truncates towards zero, so a token partly back would count as left.
+		d := limit - tat
+		left := d / iv
+		if d < 0 && d%iv != 0 {
+			left--
+		}
+		return true, int(left) + 1, time.Unix(0, tat).UTC(), nil
 	}
 	// Refused: read the bucket as it is to say when one token is back.
 	if err := s.write.QueryRowContext(ctx, s.q(`SELECT tat FROM guard_buckets WHERE bucket_key = ?`), key).Scan(&tat); err != nil {

@@ -80,6 +80,17 @@ type tx struct {
 	tx     *sql.Tx
 	p      *pool
 	missed *[]string
+	// shared marks a transaction that holds several callers' work (groupcommit.go). Its
+	// statements ignore their caller's cancellation: SQLite answers an interrupted write inside
+	// a transaction by rolling back all of it, the other callers' work included.
+	shared bool
+}
+
+func (t tx) ctx(ctx context.Context) context.Context {
+	if t.shared {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // cached returns the transaction's copy of query's prepared statement, or nil.
@@ -96,6 +107,7 @@ func (t tx) cached(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = t.ctx(ctx)
 	if st := t.cached(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -104,6 +116,7 @@ func (t tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Res
 }
 
 func (t tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = t.ctx(ctx)
 	if st := t.cached(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -112,6 +125,7 @@ func (t tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.R
 }
 
 func (t tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = t.ctx(ctx)
 	if st := t.cached(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

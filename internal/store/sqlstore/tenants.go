@@ -38,11 +38,14 @@ func readTenant(ctx context.Context, q querier) (store.Tenant, error) {
 
 // GetTenant returns the tenant settings, or the zero Tenant when none were stored.
 func (s *Store) GetTenant(ctx context.Context) (store.Tenant, error) {
-	return readTenant(ctx, s.read)
+	return through(&s.cache, &s.cache.tenant, "", cloneTenant, func() (store.Tenant, error) {
+		return readTenant(ctx, s.read)
+	})
 }
 
 // UpdateTenant applies fn to the settings, creating them if absent, in one transaction.
 func (s *Store) UpdateTenant(ctx context.Context, fn func(*store.Tenant) error) error {
+	defer s.cache.invalidate()
 	return s.inTx(ctx, func(tx querier) error {
 		t, err := readTenant(ctx, tx)
 		if err != nil {

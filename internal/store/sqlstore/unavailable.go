@@ -90,6 +90,7 @@ func openPostgres(ctx context.Context, dsn string, o Options) (*Store, error) {
 	db.SetConnMaxLifetime(o.ConnMaxLifetime)
 	p := &pool{db: db}
 	s := &Store{d: postgresDialect, write: p, read: p}
+	s.cache.ttl = ReadCacheTTL
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: connecting to postgres: %w", err)

@@ -27,7 +27,9 @@ var connections = build(&table[store.Connection]{
 
 // GetConnection returns the connection with this name.
 func (s *Store) GetConnection(ctx context.Context, name string) (store.Connection, error) {
-	return getRow(ctx, s, s.read, connections, name)
+	return through(&s.cache, &s.cache.conns, name, cloneConnection, func() (store.Connection, error) {
+		return getRow(ctx, s, s.read, connections, name)
+	})
 }
 
 // ListConnections returns every connection ordered by name.
@@ -37,16 +39,19 @@ func (s *Store) ListConnections(ctx context.Context) ([]store.Connection, error)
 
 // CreateConnection stores a new connection; ErrConflict when the name or ID is taken.
 func (s *Store) CreateConnection(ctx context.Context, c store.Connection) error {
+	defer s.cache.invalidate()
 	return insertRow(ctx, s, s.write, connections, &c)
 }
 
 // UpdateConnection applies fn to the connection in one transaction. The name cannot change.
 func (s *Store) UpdateConnection(ctx context.Context, name string, fn func(*store.Connection) error) error {
+	defer s.cache.invalidate()
 	return updateRow(ctx, s, connections, name, fn)
 }
 
 // DeleteConnection deletes the connection and every user in it, in one transaction.
 func (s *Store) DeleteConnection(ctx context.Context, name string) error {
+	defer s.cache.invalidate()
 	return s.inTx(ctx, func(tx querier) error {
 		if err := deleteRow(ctx, s, tx, connections, name); err != nil {
 			return err
@@ -92,7 +97,9 @@ ORDER BY pref LIMIT 1`
 
 // GetUser returns the user with this ID.
 func (s *Store) GetUser(ctx context.Context, userID string) (store.User, error) {
-	return getRow(ctx, s, s.read, users, userID)
+	return through(&s.cache, &s.cache.users, userID, cloneUser, func() (store.User, error) {
+		return getRow(ctx, s, s.read, users, userID)
+	})
 }
 
 // FindUser returns the connection's user whose email (case-insensitively) or username
@@ -156,11 +163,13 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // UpdateUser applies fn to the user in one transaction. The ID cannot change.
 func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(*store.User) error) error {
+	defer s.cache.forgetUser(userID)
 	return updateRow(ctx, s, users, userID, fn)
 }
 
 // DeleteUser deletes the user.
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
+	defer s.cache.forgetUser(userID)
 	return deleteRow(ctx, s, s.write, users, userID)
 }
 
@@ -168,6 +177,7 @@ const recordLogin = `UPDATE users SET logins_count = logins_count + 1, last_logi
 
 // RecordLogin counts a successful login in one statement, so concurrent logins never lose one.
 func (s *Store) RecordLogin(ctx context.Context, userID string, at time.Time, ip string) error {
+	defer s.cache.forgetUser(userID)
 	n, err := affected(s.write.ExecContext(ctx,
 		s.q(recordLogin),
 		timeVal(at), ip, userID))

@@ -122,6 +122,10 @@ func testBuckets(t *testing.T, newStore NewStore) {
 			{0, true, 2, 10 * time.Second}, {0, true, 1, 20 * time.Second}, {0, true, 0, 30 * time.Second},
 			{10 * time.Second, true, 0, 40 * time.Second}, {11 * time.Second, false, 0, 20 * time.Second},
 		}},
+		{"remaining counts whole tokens only", []take{ // a token partly back is not left
+			{0, true, 2, 10 * time.Second}, {time.Millisecond, true, 1, 20 * time.Second}, {2 * time.Millisecond, true, 0, 30 * time.Second},
+			{3 * time.Millisecond, false, 0, 10 * time.Second},
+		}},
 		{"refills to capacity, not beyond", []take{
 			{0, true, 2, 10 * time.Second}, {time.Hour, true, 2, time.Hour + 10*time.Second},
 		}},

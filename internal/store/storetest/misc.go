@@ -75,6 +75,33 @@ func testLogs(t *testing.T, newStore NewStore) {
 		diff(t, "event", got[1], full)
 		wantErr(t, "AppendLog with a taken id", s.AppendLog(ctx(), full), store.ErrConflict)
 	})
+	t.Run("batch append", func(t *testing.T) {
+		s := newStore(t)
+		must(t, "AppendLogs of nothing", s.AppendLogs(ctx(), nil))
+		must(t, "AppendLogs", s.AppendLogs(ctx(), []store.LogEvent{
+			event("b1", "s", "u1", 0), {Date: at(time.Second), Type: "fp"}, event("b3", "s", "u2", 2*time.Second),
+		}))
+		got, err := s.ListLogs(ctx(), store.LogFilter{})
+		must(t, "ListLogs", err)
+		var types []string
+		for _, e := range got {
+			types = append(types, e.ID+":"+e.Type)
+		}
+		if len(got) != 3 || got[0].ID != "b3" || got[1].ID == "" || got[2].ID != "b1" {
+			t.Fatalf("events after a batch: got %v, want b3, a generated id, b1", types)
+		}
+	})
+	t.Run("batch with a taken id stores none of it", func(t *testing.T) {
+		s := newStore(t)
+		must(t, "AppendLog", s.AppendLog(ctx(), event("taken", "s", "u1", 0)))
+		err := s.AppendLogs(ctx(), []store.LogEvent{event("new1", "s", "u1", time.Second), event("taken", "fp", "u1", 2*time.Second)})
+		wantErr(t, "AppendLogs with a taken id", err, store.ErrConflict)
+		got, err := s.ListLogs(ctx(), store.LogFilter{})
+		must(t, "ListLogs", err)
+		if len(got) != 1 || got[0].ID != "taken" || got[0].Type != "s" {
+			t.Errorf("events after a refused batch: got %d (first %+v), want only the original", len(got), got[0])
+		}
+	})
 	t.Run("filters", func(t *testing.T) {
 		s := newStore(t)
 		for _, e := range []store.LogEvent{

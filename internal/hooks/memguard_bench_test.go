@@ -1,0 +1,32 @@
+package hooks
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkGuardPerExecution is what the memory guard and the fetch context add to every
+// execution: registering with the watchdog (one runtime/metrics read) and a cancellable
+// context. Compare with BenchmarkTypicalAction.
+func BenchmarkGuardPerExecution(b *testing.B) {
+	g := newMemGuard(0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		ectx, cancel := context.WithCancelCause(ctx)
+		w := g.start(func() { cancel(ErrMemoryLimit) })
+		g.end(w)
+		cancel(nil)
+		_ = ectx
+	}
+}
+
+// BenchmarkNewRuntime is the cost of a fresh pooled runtime (prelude included): paid when the
+// pool is empty, and after every interrupted execution, whose runtime is dropped.
+func BenchmarkNewRuntime(b *testing.B) {
+	e := NewEngine(Options{})
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = e.newRuntime()
+	}
+}

@@ -1,0 +1,194 @@
+package oauthserver_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sesameauth/sesame/internal/hooks"
+	"github.com/sesameauth/sesame/internal/oauthserver"
+)
+
+// testFetcher lets the test engine's fetch() reach loopback services started by the tests
+// (127.0.0.1 on any port), and nothing else.
+func testFetcher() hooks.Fetcher {
+	f, err := oauthserver.NewActionFetcher([]string{"127.0.0.1"})
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// executionError is the cause the tenant log event of a failed exchange records for its
+// first execution.
+func (e *env) executionError() string {
+	e.t.Helper()
+	ev := e.lastLog("fepft")
+	execs, _ := ev.Details["actions"].(map[string]any)["executions"].([]any)
+	if len(execs) == 0 {
+		e.t.Fatalf("log details.actions: got %v, want an execution", ev.Details["actions"])
+	}
+	s, _ := execs[0].(map[string]any)["error"].(string)
+	return s
+}
+
+func TestActionFetch(t *testing.T) {
+	var hits atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		switch r.URL.Path {
+		case "/plan":
+			if r.Header.Get("Authorization") != "Bearer s3cret" || r.URL.Query().Get("user") == "" {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"plan":"gold","user":%q}`, r.URL.Query().Get("user"))
+		case "/elsewhere":
+			// A redirect to a name that is not on the allowlist.
+			http.Redirect(w, r, "http://localhost:1/plan", http.StatusFound)
+		case "/big":
+			_, _ = w.Write([]byte(strings.Repeat("x", hooks.MaxFetchBody+1)))
+		}
+	}))
+	defer api.Close()
+	// The same server under a name the allowlist does not have: fetch must not reach it.
+	elsewhere := strings.Replace(api.URL, "127.0.0.1", "localhost", 1)
+
+	t.Run("allowed host: JSON into a claim", func(t *testing.T) {
+		e := newEnv(t)
+		e.putAction("plan", action(`const r = await fetch('`+api.URL+`/plan?user=' + encodeURIComponent(event.user.user_id), {
+  headers: {Authorization: 'Bearer ' + event.secrets.TOKEN},
+});
+if (!r.ok) throw new Error('plan service: ' + r.status);
+const body = await r.json();
+api.accessToken.setCustomClaim('https://example.com/plan', body.plan + ':' + (body.user === event.user.user_id));`),
+			map[string]string{"TOKEN": "s3cret"})
+		e.bind("plan")
+		r := e.login()
+		if got := e.verify(r.str("access_token")).Claims["https://example.com/plan"]; got != "gold:true" {
+			t.Errorf("claim: got %v (response %s), want gold:true", got, r.Raw)
+		}
+	})
+	for _, tc := range []struct{ name, url, cause string }{
+		{"host not allowed", elsewhere + "/plan", `TypeError: fetch: request to host "` + strings.TrimPrefix(elsewhere, "http://") + `" is not allowed`},
+		{"redirect to a host not allowed", api.URL + "/elsewhere", `redirect to host "localhost:1" is not allowed`},
+		{"response over the size cap", api.URL + "/big", "over the 1048576-byte limit"},
+		{"not http", "ftp://127.0.0.1/plan", "http and https only"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.putAction("fetcher", action(`const r = await fetch('`+tc.url+`');
+api.accessToken.setCustomClaim('https://example.com/body', await r.text());`), nil)
+			e.bind("fetcher")
+			before := hits.Load()
+			wantHookError(t, e.postForm("/oauth/token", passwordForm()), http.StatusForbidden, "access_denied",
+				"The login was denied because a Rule or Action failed.")
+			if got := e.executionError(); !strings.Contains(got, tc.cause) {
+				t.Errorf("logged cause: got %q, want it to contain %q", got, tc.cause)
+			}
+			if tc.name == "host not allowed" && hits.Load() != before {
+				t.Errorf("the server behind the refused host got %d requests, want none", hits.Load()-before)
+			}
+		})
+	}
+}
+
+func TestActionMemoryGuard(t *testing.T) {
+	const limit = 32 << 20
+	// This test's engine: a long deadline, so that only the memory guard can stop the action.
+	saved := testHooks
+	testHooks = hooks.NewEngine(hooks.Options{Timeout: time.Minute, MemoryLimit: limit})
+	e := newEnv(t)
+	testHooks = saved
+	e.putAction("hog", action(`const a = []; for (;;) a.push({x: 'y'.repeat(1000)});`), nil)
+	e.bind("hog")
+
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	base := sample[0].Value.Uint64()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	r := e.postForm("/oauth/token", passwordForm())
+	close(stop)
+	wg.Wait()
+
+	wantHookError(t, r, http.StatusForbidden, "access_denied", "The login was denied because a Rule or Action failed.")
+	if got := e.executionError(); !strings.Contains(got, "memory limit exceeded") {
+		t.Errorf("logged cause: got %q, want the memory limit", got)
+	}
+	// The budget counts live heap; the GC lets the heap reach about twice the live set before
+	// it marks, plus what is allocated between two samples of the guard.
+	grew := int64(peak.Load()) - int64(base)
+	if grew > 8*limit {
+		t.Errorf("heap grew by %d MiB during the login, want it bounded near the %d MiB budget", grew>>20, limit>>20)
+	}
+	t.Logf("heap grew by at most %d MiB (budget %d MiB)", grew>>20, limit>>20)
+	// The server still serves; once the flow no longer has the runaway (nodes re-read it
+	// within hooksRecheck), logins succeed again.
+	if r := e.get("/.well-known/jwks.json"); r.Status != http.StatusOK {
+		t.Errorf("server after the runaway: got %d, want 200", r.Status)
+	}
+	e.bind()
+	var last response
+	for range 50 {
+		if last = e.postForm("/oauth/token", passwordForm()); last.Status == http.StatusOK {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("login after the runaway was unbound: got %d %s", last.Status, last.Raw)
+}
+
+// TestActionFetcherAllowlist checks the matching rules on hosts that are refused before any
+// connection is made (nothing leaves the machine), and the entries refused at start.
+func TestActionFetcherAllowlist(t *testing.T) {
+	f, err := oauthserver.NewActionFetcher([]string{"API.example.com:8443", "*.example.org", "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{
+		"https://api.example.com/",                // port 443, only 8443 is allowed
+		"https://example.org/",                    // *.example.org is the names under it
+		"https://evil.example/?h=api.example.com", // the query is not the host
+		"https://api.example.com.evil.example:8443/",
+		"https://127.0.0.1.evil.example/",
+		"http://localhost/",
+	} {
+		_, err := f.Fetch(t.Context(), hooks.FetchRequest{Method: "GET", URL: u})
+		if !errors.Is(err, hooks.ErrFetchNotAllowed) {
+			t.Errorf("%s: got %v, want ErrFetchNotAllowed", u, err)
+		}
+	}
+	for _, bad := range []string{"https://api.example.com", "api.example.com/v1", "*", "foo*.example.com", "host:99999", "host:", "user@host"} {
+		if _, err := oauthserver.NewActionFetcher([]string{bad}); err == nil {
+			t.Errorf("entry %q: accepted, want an error", bad)
+		}
+	}
+}

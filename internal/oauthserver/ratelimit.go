@@ -1,0 +1,101 @@
+package oauthserver
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/sesameauth/sesame/internal/guard"
+)
+
+// RateLimits are the request rate limits of POST /oauth/token, each in requests a minute per
+// bucket, all of which may come at once; 0 turns a limit off. The buckets are counters in the
+// store, so the limits hold for a cluster as a whole, not per node.
+type RateLimits struct {
+	// PerClient limits each authenticated client.
+	PerClient int
+	// PerIP limits each IP address: the end user's when the client is trusted to send it
+	// (auth0-forwarded-for), else the caller's (the TCP peer, or the X-Forwarded-For hop that a
+	// trusted proxy names).
+	PerIP int
+	// PerRefreshToken limits the redemptions of one refresh-token family (one login).
+	PerRefreshToken int
+}
+
+// rateNote is the rate-limit state a token response reports in X-RateLimit-* headers: the
+// tightest bucket the request was counted in.
+type rateNote struct {
+	d   guard.Decision
+	set bool
+}
+
+func (n *rateNote) note(d guard.Decision) {
+	if !n.set || d.Remaining < n.d.Remaining || !d.Allowed {
+		n.d, n.set = d, true
+	}
+}
+
+// header adds X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (Unix seconds,
+// as Auth0 sends them) when the request was counted in a bucket.
+func (n *rateNote) header(h http.Header) {
+	if !n.set {
+		return
+	}
+	h.Set("X-RateLimit-Limit", strconv.Itoa(n.d.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(n.d.Remaining))
+	reset := n.d.Reset.Unix()
+	if n.d.Reset.Nanosecond() > 0 {
+		reset++ // never announce a reset before the bucket is full
+	}
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+}
+
+// limitRequest counts a token request against its IP's and its client's buckets; a full
+// bucket refuses it with 429 too_many_requests. authenticated says whether ex.client
+// authenticated: only then is the client's bucket used (an unauthenticated client_id could
+// otherwise spend a real client's budget) and only then is a forwarded end-user IP trusted.
+func (s *Server) limitRequest(ctx context.Context, ex *exchange, authenticated bool) error {
+	if r := guard.PerMinute(s.limits.PerIP); r.On() {
+		ip := ex.peer
+		if authenticated {
+			ip = ex.ip
+		}
+		if err := s.takeRate(ctx, ex, guard.IPRateKey(ip), r, "Rate limit exceeded for this IP address"); err != nil {
+			return err
+		}
+	}
+	if r := guard.PerMinute(s.limits.PerClient); r.On() && authenticated {
+		if err := s.takeRate(ctx, ex, guard.ClientRateKey(ex.client.ClientID), r, "Rate limit exceeded for this client"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// limitRefresh counts one redemption of a refresh-token family.
+func (s *Server) limitRefresh(ctx context.Context, ex *exchange, familyID string) error {
+	r := guard.PerMinute(s.limits.PerRefreshToken)
+	if !r.On() {
+		return nil
+	}
+	return s.takeRate(ctx, ex, guard.RefreshRateKey(familyID), r, "Rate limit exceeded for this refresh token")
+}
+
+// takeRate takes one request from a bucket. A refusal is logged as api_limit once a minute per
+// bucket (Auth0's code for a rate limit), and answered with Retry-After.
+func (s *Server) takeRate(ctx context.Context, ex *exchange, key string, r guard.Rate, description string) error {
+	d, err := s.guard.Take(ctx, key, r)
+	if err != nil {
+		return err
+	}
+	ex.rate.note(d)
+	if d.Allowed {
+		return nil
+	}
+	if d.Log {
+		s.emit(ex, "api_limit", description)
+	}
+	e := *errRateLimited // a copy: the header is this request's
+	e.Header = http.Header{"Retry-After": {retryAfter(d.RetryAt.Sub(s.now()))}}
+	return &e
+}

@@ -114,13 +114,15 @@ func (a *app) prepareDemo(cmd *cobra.Command, cfg config.Server) (demoCredential
 	return creds, err
 }
 
-// demoPassword is a fresh random password that is safe to paste into a shell.
+// demoPassword is a fresh random password that is safe to paste into a shell. Its fixed prefix
+// holds a lower-case and an upper-case letter and a digit, so that it meets the connection's
+// password policy whatever the random part happens to contain.
 func demoPassword() string {
 	b := make([]byte, 12)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
-	return "demo-" + base64.RawURLEncoding.EncodeToString(b)
+	return "Demo1-" + base64.RawURLEncoding.EncodeToString(b)
 }
 
 var demoBanner = template.Must(template.New("banner").Parse(`

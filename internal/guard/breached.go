@@ -27,7 +27,9 @@ func (g *Guard) Breached(ctx context.Context, a *Attempt, password string) ([]Ev
 	if err != nil || !leaked {
 		return nil, err
 	}
-	evs := []Event{eventBreached}
+	ev := eventBreached
+	ev.Notify = a.policy.brNotify
+	evs := []Event{ev}
 	if a.policy.brBlock {
 		return evs, &BlockedError{Reason: BreachedPassword}
 	}

@@ -53,17 +53,19 @@ type Event struct {
 	Type        string
 	Description string
 	// Notify says who the caller should tell, per the tenant's shields: NotifyUser (the
-	// user_notification shield: an unblock link) or NotifyAdmins (admin_notification).
+	// user_notification shield), NotifyAdmins (admin_notification), or both. What the notice
+	// says depends on Type: a brute-force block mails the user an unblock link, a breached
+	// password asks them to change it.
 	Notify Notify
 }
 
-// Notify is who is told of an attack-protection event.
+// Notify is who is told of an attack-protection event: a set of the flags below.
 type Notify int
 
 // Who is told.
 const (
-	NotifyNobody Notify = iota
-	NotifyUser
+	NotifyNobody Notify = 0
+	NotifyUser   Notify = 1 << (iota - 1)
 	NotifyAdmins
 )
 

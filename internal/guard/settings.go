@@ -187,6 +187,7 @@ type policy struct {
 	ipRefill    time.Duration
 	breached    store.BreachedPasswordDetection
 	brBlock     bool
+	brNotify    Notify
 }
 
 // effective turns stored settings (nil: the defaults) into a policy. Entries that do not
@@ -204,6 +205,12 @@ func effective(ap *store.AttackProtection) policy {
 	p.bfNotify = slices.Contains(s.BruteForce.Shields, ShieldUserNotification)
 	p.ipNotify = slices.Contains(s.SuspiciousIP.Shields, ShieldAdminNotification)
 	p.brBlock = slices.Contains(s.Breached.Shields, ShieldBlock)
+	if slices.Contains(s.Breached.Shields, ShieldUserNotification) {
+		p.brNotify |= NotifyUser
+	}
+	if slices.Contains(s.Breached.Shields, ShieldAdminNotification) {
+		p.brNotify |= NotifyAdmins
+	}
 	p.maxAttempts = cmpOr(s.BruteForce.MaxAttempts, DefaultMaxAttempts)
 	p.ipCapacity = cmpOr(s.SuspiciousIP.Stage.PreLogin.MaxAttempts, DefaultIPMaxAttempts)
 	p.ipRefill = time.Duration(cmpOr(s.SuspiciousIP.Stage.PreLogin.Rate, DefaultIPRate)) * time.Millisecond

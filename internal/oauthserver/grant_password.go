@@ -111,6 +111,7 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 	evs, err := s.guard.Breached(ctx, att, pw)
 	for _, e := range evs {
 		s.emit(ex, e.Type, e.Description)
+		s.notify(ctx, ex, e, username)
 	}
 	if err != nil {
 		return guardErr(err)

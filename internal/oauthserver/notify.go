@@ -34,11 +34,43 @@ var (
 // the background: the login that triggered it answers at once, and a slow mail relay slows
 // nobody's login.
 func (s *Server) notify(ctx context.Context, ex *exchange, ev guard.Event, identifier string) {
-	switch ev.Notify {
-	case guard.NotifyUser:
+	if ev.Type == "pwd_leak" {
+		s.notifyBreached(ctx, ex, ev.Notify)
+		return
+	}
+	if ev.Notify&guard.NotifyUser != 0 {
 		s.notifyUser(ctx, ex, identifier)
-	case guard.NotifyAdmins:
+	}
+	if ev.Notify&guard.NotifyAdmins != 0 {
 		s.notifyAdmins(ctx, ex)
+	}
+}
+
+// notifyBreached tells the user (user_notification) that the password they just logged in with
+// is in a breach list, and the administrators (admin_notification) that an account uses one.
+// The login's user is known (the password was right), so the mail goes to their address; at
+// most one notice an hour per user, whatever the shields say, as for unblock links.
+func (s *Server) notifyBreached(ctx context.Context, ex *exchange, who guard.Notify) {
+	if who == guard.NotifyNobody || !s.noticeAllowed(ctx, "notice-breached|"+ex.user.UserID, userNoticeRate) {
+		return
+	}
+	tenant := ex.tenant.FriendlyName
+	if who&guard.NotifyUser != 0 && ex.user.Email != "" {
+		n := deliver.Notice{Kind: "breached_password", To: ex.user.Email, Tenant: tenant,
+			Subject: "Your password was found in a data breach",
+			Text: "Hello,\n\nThe password you just used to log in appears in a list of passwords leaked in data " +
+				"breaches of other services, so attackers may try it against your account.\n\nPlease change it " +
+				"now, and anywhere else you use it.\n"}
+		s.deliver(n, "user_id", ex.user.UserID)
+	}
+	if who&guard.NotifyAdmins != 0 && len(s.adminEmails) > 0 && s.noticeAllowed(ctx, "notice-admins", adminNoticeRate) {
+		for _, to := range s.adminEmails {
+			n := deliver.Notice{Kind: "breached_password_admin", To: to, Tenant: tenant,
+				Subject: "A user logged in with a breached password",
+				Text: fmt.Sprintf("Hello,\n\nUser %s logged in from the IP address %s with a password found in a breach list.\n\n"+
+					"Review the events with: sesame logs --type pwd_leak\n", ex.user.UserID, ex.ip)}
+			s.deliver(n, "user_id", ex.user.UserID)
+		}
 	}
 }
 

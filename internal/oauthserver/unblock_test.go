@@ -265,3 +265,55 @@ func TestUnblockNoticesAreRateLimited(t *testing.T) {
 	e.attempts(wrong(aliceEmail, "192.0.2.72", 2))
 	waitMail(t, dir, 2)
 }
+
+func TestBreachedPasswordNotices(t *testing.T) {
+	const leaky, pass = "leaky@example.com", "AUTH0-TEST-secret"
+	tests := []struct {
+		name    string
+		shields []string
+		want    attempt
+		wantTo  []string // recipients, sorted
+	}{
+		{"user_notification mails the user", []string{guard.ShieldUserNotification},
+			right("", "", ""), []string{leaky}},
+		{"admin_notification mails the admins", []string{guard.ShieldAdminNotification},
+			right("", "", ""), []string{"ops@example.com"}},
+		{"block and both notices", []string{guard.ShieldBlock, guard.ShieldUserNotification, guard.ShieldAdminNotification},
+			attempt{wantStatus: http.StatusUnauthorized, wantError: "password_leaked", wantText: leakedText}, []string{leaky, "ops@example.com"}},
+		{"block only: no mail", []string{guard.ShieldBlock},
+			attempt{wantStatus: http.StatusUnauthorized, wantError: "password_leaked", wantText: leakedText}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, dir := outboxEnv(t, func(c *oauthserver.Config) { c.AdminEmails = []string{"ops@example.com"} })
+			e.setAttackProtection(func(ap *store.AttackProtection) {
+				ap.Breached.Enabled, ap.Breached.Shields = true, tc.shields
+			})
+			e.mustUser(store.User{Connection: connName, Email: leaky}, pass)
+			a := tc.want
+			a.user, a.pass, a.ip = leaky, pass, "192.0.2.51"
+			// Two logins: the second notice of the hour is not sent.
+			e.attempts([]attempt{a, a})
+			if len(tc.wantTo) == 0 {
+				time.Sleep(200 * time.Millisecond)
+				if files, _ := filepath.Glob(filepath.Join(dir, "*.eml")); len(files) != 0 {
+					t.Errorf("outbox: got %d messages, want none", len(files))
+				}
+				return
+			}
+			mails := waitMail(t, dir, len(tc.wantTo))
+			all := strings.Join(mails, "\n")
+			for _, to := range tc.wantTo {
+				if !strings.Contains(all, "To: "+to) {
+					t.Errorf("notices: got %q, want one to %s", all, to)
+				}
+			}
+			if strings.Contains(all, pass) || strings.Contains(all, "unblock?ticket=") {
+				t.Errorf("notices: got %q, want neither the password nor an unblock link", all)
+			}
+			if !strings.Contains(all, "breach") {
+				t.Errorf("notices: got %q, want them to say the password is in a breach list", all)
+			}
+		})
+	}
+}

@@ -9,8 +9,6 @@ package logs
 import (
 	"context"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/store"
@@ -18,15 +16,11 @@ import (
 
 // Sink queues events for the store and the process log.
 type Sink struct {
-	st      store.Logs
-	log     *slog.Logger
-	ch      chan store.LogEvent
-	done    chan struct{}
-	mu      sync.RWMutex // guards closed against Emit racing Close
-	closed  bool
-	dropped atomic.Int64
-	now     func() time.Time
-	tee     func(store.LogEvent) // see Tee (stream.go)
+	st  store.Logs
+	log *slog.Logger
+	q   *queue
+	now func() time.Time
+	tee func(store.LogEvent) // see Tee (stream.go)
 }
 
 // New starts a sink writing to st (nil: slog only) and log.
@@ -34,8 +28,8 @@ func New(st store.Logs, log *slog.Logger, now func() time.Time) *Sink {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Sink{st: st, log: log, ch: make(chan store.LogEvent, 4096), done: make(chan struct{}), now: now}
-	go s.run()
+	s := &Sink{st: st, log: log, q: newQueue(), now: now}
+	go s.q.drain(maxBatch, flushDelay, s.writeBatch)
 	return s
 }
 
@@ -50,21 +44,11 @@ func (s *Sink) Emit(e store.LogEvent) {
 	if s.tee != nil {
 		s.tee(e)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		s.dropped.Add(1)
-		return
-	}
-	select {
-	case s.ch <- e:
-	default:
-		s.dropped.Add(1)
-	}
+	s.q.put(e)
 }
 
 // Dropped reports how many events were lost to a full queue.
-func (s *Sink) Dropped() int64 { return s.dropped.Load() }
+func (s *Sink) Dropped() int64 { return s.q.dropped.Load() }
 
 // maxBatch bounds how many events one store transaction appends, and flushDelay how long the
 // writer waits for more after the first: under load a batch fills in far less than
@@ -74,36 +58,16 @@ const (
 	flushDelay = 20 * time.Millisecond
 )
 
-// run writes events until the queue is closed, in batches: one store transaction for what
-// arrives within flushDelay of the first event (at most maxBatch). On SQLite every commit goes
+// writeBatch mirrors a batch to the process log and appends it to the store. Batches are what
+// arrives within flushDelay of the first event (at most maxBatch): on SQLite every commit goes
 // through the single writer that refresh-token rotations also need, and a commit costs far more
 // than an INSERT, so one commit per batch instead of one per event leaves the writer to the
 // token requests. Close flushes at once: a closed queue ends the wait.
-func (s *Sink) run() {
-	defer close(s.done)
-	batch := make([]store.LogEvent, 0, maxBatch)
-	timer := time.NewTimer(flushDelay)
-	defer timer.Stop()
-	for e := range s.ch {
-		batch = append(batch[:0], e)
-		timer.Reset(flushDelay)
-	collect:
-		for len(batch) < maxBatch {
-			select {
-			case e, ok := <-s.ch:
-				if !ok {
-					break collect
-				}
-				batch = append(batch, e)
-			case <-timer.C:
-				break collect
-			}
-		}
-		for _, e := range batch {
-			s.logEvent(e)
-		}
-		s.write(batch)
+func (s *Sink) writeBatch(batch []store.LogEvent) {
+	for _, e := range batch {
+		s.logEvent(e)
 	}
+	s.write(batch)
 }
 
 // logEvent mirrors e to the process log.
@@ -142,17 +106,4 @@ func (s *Sink) write(batch []store.LogEvent) {
 }
 
 // Close stops accepting events and waits (until ctx ends) for queued ones to be written.
-func (s *Sink) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.ch)
-	}
-	s.mu.Unlock()
-	select {
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (s *Sink) Close(ctx context.Context) error { return s.q.close(ctx) }

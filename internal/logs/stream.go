@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/store"
@@ -103,12 +101,8 @@ type StreamOptions struct {
 // the Sink, it never blocks a request: events go through a bounded queue, and when the
 // destination cannot keep up they are dropped and counted; the database keeps them all.
 type Stream struct {
-	o       StreamOptions
-	ch      chan store.LogEvent
-	done    chan struct{}
-	mu      sync.RWMutex // guards closed against Send racing Close
-	closed  bool
-	dropped atomic.Int64
+	o StreamOptions
+	q *queue
 }
 
 // maxStreamBatch bounds the events of one webhook POST.
@@ -119,8 +113,9 @@ func NewStream(o StreamOptions) *Stream {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	s := &Stream{o: o, ch: make(chan store.LogEvent, 4096), done: make(chan struct{})}
-	go s.run()
+	s := &Stream{o: o, q: newQueue()}
+	var buf bytes.Buffer
+	go s.q.drain(maxStreamBatch, 0, func(batch []store.LogEvent) { s.send(&buf, batch) })
 	return s
 }
 
@@ -129,63 +124,35 @@ func NewStream(o StreamOptions) *Stream {
 func (s *Sink) Tee(fn func(store.LogEvent)) { s.tee = fn }
 
 // Send queues e without blocking.
-func (s *Stream) Send(e store.LogEvent) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		s.dropped.Add(1)
-		return
-	}
-	select {
-	case s.ch <- e:
-	default:
-		s.dropped.Add(1)
-	}
-}
+func (s *Stream) Send(e store.LogEvent) { s.q.put(e) }
 
 // Dropped reports how many events the stream lost to a full queue or a failed delivery.
-func (s *Stream) Dropped() int64 { return s.dropped.Load() }
+func (s *Stream) Dropped() int64 { return s.q.dropped.Load() }
 
-func (s *Stream) run() {
-	defer close(s.done)
-	batch := make([]store.LogEvent, 0, maxStreamBatch)
-	var buf bytes.Buffer
-	for e := range s.ch {
-		batch = append(batch[:0], e)
-	drain:
-		for len(batch) < maxStreamBatch {
-			select {
-			case e, ok := <-s.ch:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, e)
-			default:
-				break drain
-			}
+// send writes one batch (what was queued, up to maxStreamBatch) as JSON lines to the stream's
+// destinations; buf is reused from batch to batch.
+func (s *Stream) send(buf *bytes.Buffer, batch []store.LogEvent) {
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	for _, e := range batch {
+		r := RecordOf(e)
+		if r.Details != nil {
+			r.Details, _ = scrub(map[string]any(r.Details)).(map[string]any)
 		}
-		buf.Reset()
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		for _, e := range batch {
-			r := RecordOf(e)
-			if r.Details != nil {
-				r.Details, _ = scrub(map[string]any(r.Details)).(map[string]any)
-			}
-			if err := enc.Encode(r); err != nil { // one line per event
-				s.o.Logger.Warn("tenant event not streamed", "log_id", e.ID, "err", err)
-			}
+		if err := enc.Encode(r); err != nil { // one line per event
+			s.o.Logger.Warn("tenant event not streamed", "log_id", e.ID, "err", err)
 		}
-		if s.o.Writer != nil {
-			if _, err := s.o.Writer.Write(buf.Bytes()); err != nil {
-				s.o.Logger.Warn("tenant events not written to the stream", "count", len(batch), "err", err)
-			}
+	}
+	if s.o.Writer != nil {
+		if _, err := s.o.Writer.Write(buf.Bytes()); err != nil {
+			s.o.Logger.Warn("tenant events not written to the stream", "count", len(batch), "err", err)
 		}
-		if s.o.Webhook != nil {
-			if err := s.post(buf.Bytes()); err != nil {
-				s.dropped.Add(int64(len(batch)))
-				s.o.Logger.Warn("tenant events not delivered to the log stream webhook", "count", len(batch), "err", err)
-			}
+	}
+	if s.o.Webhook != nil {
+		if err := s.post(buf.Bytes()); err != nil {
+			s.q.dropped.Add(int64(len(batch)))
+			s.o.Logger.Warn("tenant events not delivered to the log stream webhook", "count", len(batch), "err", err)
 		}
 	}
 }
@@ -197,17 +164,4 @@ func (s *Stream) post(body []byte) error {
 }
 
 // Close stops accepting events and waits (until ctx ends) for queued ones to be sent.
-func (s *Stream) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.ch)
-	}
-	s.mu.Unlock()
-	select {
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (s *Stream) Close(ctx context.Context) error { return s.q.close(ctx) }

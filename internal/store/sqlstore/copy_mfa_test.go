@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,53 +13,37 @@ import (
 // (a user must not lose their second factor in a move between databases).
 func TestCopyMFA(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0).UTC()
-	sqlite := func(t testing.TB) string { return "sqlite://" + filepath.Join(t.(*testing.T).TempDir(), "c.db") }
-	tests := []struct {
-		name     string
-		from, to func(testing.TB) string
-	}{
-		{"sqlite to sqlite", sqlite, sqlite},
-		{"sqlite to postgres", sqlite, PostgresDSN},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := t.Context()
-			src, dst := openT(t, tc.from(t)), openT(t, tc.to(t))
-			for _, s := range []*Store{src, dst} {
-				if err := s.Migrate(ctx); err != nil {
-					t.Fatalf("Migrate: %v", err)
-				}
-			}
-			tenant := store.Tenant{FriendlyName: "Acme", MFAPolicy: store.MFAAlways, MFAFactors: store.MFAFactors{OTP: true, RecoveryCode: true}}
-			if err := src.UpdateTenant(ctx, func(tn *store.Tenant) error { *tn = tenant; return nil }); err != nil {
-				t.Fatal(err)
-			}
-			a := store.MFAAuthenticator{ID: "totp|dev_1", UserID: "auth0|1", Kind: store.AuthenticatorTOTP,
-				SecretSealed: []byte("sealed"), Confirmed: true, CreatedAt: now, LastStep: 42}
-			if err := src.CreateMFAAuthenticator(ctx, a); err != nil {
-				t.Fatal(err)
-			}
-			n, err := Copy(ctx, dst, src, CopyOptions{Now: now})
-			if err != nil {
-				t.Fatalf("Copy: %v", err)
-			}
-			if n.MFAAuthenticators != 1 {
-				t.Errorf("MFAAuthenticators copied: got %d, want 1", n.MFAAuthenticators)
-			}
-			got, err := dst.ListMFAAuthenticators(ctx, "auth0|1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff([]store.MFAAuthenticator{a}, got); d != "" {
-				t.Errorf("authenticators (-want +got):\n%s", d)
-			}
-			gotTenant, err := dst.GetTenant(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if gotTenant.MFAPolicy != tenant.MFAPolicy || gotTenant.MFAFactors != tenant.MFAFactors {
-				t.Errorf("tenant MFA: got %q %+v, want %q %+v", gotTenant.MFAPolicy, gotTenant.MFAFactors, tenant.MFAPolicy, tenant.MFAFactors)
-			}
-		})
-	}
+	forEachCopy(t, toSQLiteAndPostgres, func(t *testing.T, dst, src *Store) {
+		ctx := t.Context()
+		tenant := store.Tenant{FriendlyName: "Acme", MFAPolicy: store.MFAAlways, MFAFactors: store.MFAFactors{OTP: true, RecoveryCode: true}}
+		if err := src.UpdateTenant(ctx, func(tn *store.Tenant) error { *tn = tenant; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		a := store.MFAAuthenticator{ID: "totp|dev_1", UserID: "auth0|1", Kind: store.AuthenticatorTOTP,
+			SecretSealed: []byte("sealed"), Confirmed: true, CreatedAt: now, LastStep: 42}
+		if err := src.CreateMFAAuthenticator(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		n, err := Copy(ctx, dst, src, CopyOptions{Now: now})
+		if err != nil {
+			t.Fatalf("Copy: %v", err)
+		}
+		if n.MFAAuthenticators != 1 {
+			t.Errorf("MFAAuthenticators copied: got %d, want 1", n.MFAAuthenticators)
+		}
+		got, err := dst.ListMFAAuthenticators(ctx, "auth0|1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]store.MFAAuthenticator{a}, got); d != "" {
+			t.Errorf("authenticators (-want +got):\n%s", d)
+		}
+		gotTenant, err := dst.GetTenant(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gotTenant.MFAPolicy != tenant.MFAPolicy || gotTenant.MFAFactors != tenant.MFAFactors {
+			t.Errorf("tenant MFA: got %q %+v, want %q %+v", gotTenant.MFAPolicy, gotTenant.MFAFactors, tenant.MFAPolicy, tenant.MFAFactors)
+		}
+	})
 }

@@ -111,60 +111,77 @@ func fillForCopy(t *testing.T, s *Store, now time.Time) (current string) {
 	return "h2"
 }
 
-func TestCopyAcrossDialects(t *testing.T) {
-	now := time.Unix(1_800_000_000, 123).UTC()
-	sqlite := func(t testing.TB) string { return "sqlite://" + filepath.Join(t.(*testing.T).TempDir(), "c.db") }
-	tests := []struct {
-		name     string
-		from, to func(testing.TB) string
-	}{
-		{"sqlite to postgres", sqlite, PostgresDSN},
-		{"postgres to sqlite", PostgresDSN, sqlite},
-		{"sqlite to sqlite", sqlite, sqlite},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ctx := t.Context()
-			src, dst := openT(t, tc.from(t)), openT(t, tc.to(t))
+// copyDirection is a source and a target database for a copy test.
+type copyDirection struct {
+	name     string
+	from, to func(testing.TB) string
+}
+
+func sqliteDSN(t testing.TB) string {
+	return "sqlite://" + filepath.Join(t.(*testing.T).TempDir(), "c.db")
+}
+
+// forEachCopy runs fn in a subtest per direction with both databases opened and migrated
+// (PostgreSQL ones skip without SESAME_TEST_POSTGRES).
+func forEachCopy(t *testing.T, dirs []copyDirection, fn func(t *testing.T, dst, src *Store)) {
+	for _, d := range dirs {
+		t.Run(d.name, func(t *testing.T) {
+			src, dst := openT(t, d.from(t)), openT(t, d.to(t))
 			for _, s := range []*Store{src, dst} {
-				if err := s.Migrate(ctx); err != nil {
+				if err := s.Migrate(t.Context()); err != nil {
 					t.Fatalf("Migrate: %v", err)
 				}
 			}
-			current := fillForCopy(t, src, now)
-
-			n, err := Copy(ctx, dst, src, CopyOptions{Logs: true, Now: now.Add(2 * time.Second)})
-			if err != nil {
-				t.Fatalf("Copy: %v", err)
-			}
-			want := CopyCounts{Tenant: 1, Clients: 1, ResourceServers: 1, Connections: 1, Users: 1, SigningKeys: 1,
-				RefreshFamilies: 1, RefreshTokens: 2, Replay: 1, Logs: 1}
-			if n != want {
-				t.Errorf("counts: got %+v, want %+v", n, want)
-			}
-			wantSnap := takeSnapshot(t, src)
-			wantSnap.Families = wantSnap.Families[:1] // f2 was revoked: not copied
-			wantSnap.Tokens = wantSnap.Tokens[:2]
-			if diff := cmp.Diff(wantSnap, takeSnapshot(t, dst), cmp.AllowUnexported(replayEntry{})); diff != "" {
-				t.Errorf("target differs from source (-want +got):\n%s", diff)
-			}
-
-			// The refresh token issued before the copy rotates on the target.
-			if _, err := dst.RedeemRefreshToken(ctx, store.Redemption{Hash: current, Now: now.Add(3 * time.Second),
-				Next: &store.RefreshToken{Hash: "h3", FamilyID: "f1", CreatedAt: now.Add(3 * time.Second)}}); err != nil {
-				t.Errorf("redeeming the copied refresh token: got %v, want success", err)
-			}
-
-			if _, err := Copy(ctx, dst, src, CopyOptions{}); !errors.Is(err, ErrTargetNotEmpty) {
-				t.Errorf("copy to a non-empty target: got %v, want ErrTargetNotEmpty", err)
-			}
-			if _, err := Copy(ctx, dst, src, CopyOptions{Force: true, Now: now.Add(2 * time.Second)}); err != nil {
-				t.Fatalf("forced copy: %v", err)
-			}
-			got := takeSnapshot(t, dst)
-			if len(got.Logs) != 0 || len(got.Tokens) != 2 {
-				t.Errorf("after a forced copy without logs: got %d logs and %d tokens, want 0 and 2", len(got.Logs), len(got.Tokens))
-			}
+			fn(t, dst, src)
 		})
 	}
+}
+
+// toSQLiteAndPostgres are the directions of the copy tests of single features.
+var toSQLiteAndPostgres = []copyDirection{{"sqlite to sqlite", sqliteDSN, sqliteDSN}, {"sqlite to postgres", sqliteDSN, PostgresDSN}}
+
+func TestCopyAcrossDialects(t *testing.T) {
+	now := time.Unix(1_800_000_000, 123).UTC()
+	dirs := []copyDirection{
+		{"sqlite to postgres", sqliteDSN, PostgresDSN},
+		{"postgres to sqlite", PostgresDSN, sqliteDSN},
+		{"sqlite to sqlite", sqliteDSN, sqliteDSN},
+	}
+	forEachCopy(t, dirs, func(t *testing.T, dst, src *Store) {
+		ctx := t.Context()
+		current := fillForCopy(t, src, now)
+
+		n, err := Copy(ctx, dst, src, CopyOptions{Logs: true, Now: now.Add(2 * time.Second)})
+		if err != nil {
+			t.Fatalf("Copy: %v", err)
+		}
+		want := CopyCounts{Tenant: 1, Clients: 1, ResourceServers: 1, Connections: 1, Users: 1, SigningKeys: 1,
+			RefreshFamilies: 1, RefreshTokens: 2, Replay: 1, Logs: 1}
+		if n != want {
+			t.Errorf("counts: got %+v, want %+v", n, want)
+		}
+		wantSnap := takeSnapshot(t, src)
+		wantSnap.Families = wantSnap.Families[:1] // f2 was revoked: not copied
+		wantSnap.Tokens = wantSnap.Tokens[:2]
+		if diff := cmp.Diff(wantSnap, takeSnapshot(t, dst), cmp.AllowUnexported(replayEntry{})); diff != "" {
+			t.Errorf("target differs from source (-want +got):\n%s", diff)
+		}
+
+		// The refresh token issued before the copy rotates on the target.
+		if _, err := dst.RedeemRefreshToken(ctx, store.Redemption{Hash: current, Now: now.Add(3 * time.Second),
+			Next: &store.RefreshToken{Hash: "h3", FamilyID: "f1", CreatedAt: now.Add(3 * time.Second)}}); err != nil {
+			t.Errorf("redeeming the copied refresh token: got %v, want success", err)
+		}
+
+		if _, err := Copy(ctx, dst, src, CopyOptions{}); !errors.Is(err, ErrTargetNotEmpty) {
+			t.Errorf("copy to a non-empty target: got %v, want ErrTargetNotEmpty", err)
+		}
+		if _, err := Copy(ctx, dst, src, CopyOptions{Force: true, Now: now.Add(2 * time.Second)}); err != nil {
+			t.Fatalf("forced copy: %v", err)
+		}
+		got := takeSnapshot(t, dst)
+		if len(got.Logs) != 0 || len(got.Tokens) != 2 {
+			t.Errorf("after a forced copy without logs: got %d logs and %d tokens, want 0 and 2", len(got.Logs), len(got.Tokens))
+		}
+	})
 }

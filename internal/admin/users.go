@@ -354,6 +354,71 @@ func (s *Service) UnblockUser(ctx context.Context, userID string) error {
 	return nil
 }
 
+// UserBlock is a brute-force block with the connection of the user it holds back: an entry
+// of Auth0's user-blocks response.
+type UserBlock struct {
+	guard.Block
+	Connection string
+}
+
+// UserBlocks returns the brute-force blocks of the user's email and username from every IP
+// (Auth0's GET /api/v2/user-blocks/{id}); UnblockUser releases them.
+func (s *Service) UserBlocks(ctx context.Context, userID string) ([]UserBlock, error) {
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
+		return nil, storeErr(err, "user", userID)
+	}
+	bs, err := guard.New(s.Store, s.now).Blocks(ctx, u.Email, u.Username)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserBlock, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, UserBlock{Block: b, Connection: u.Connection})
+	}
+	return out, nil
+}
+
+// IdentifierBlocks returns the brute-force blocks of an email or username (Auth0's GET
+// /api/v2/user-blocks?identifier=). Sesame counts per identifier, not per connection, so a
+// block holds in every connection: it is listed once for each database connection with a user
+// of that identifier, and once without a connection when none has one (an attacker may guess
+// names that do not exist, and those get counted too).
+func (s *Service) IdentifierBlocks(ctx context.Context, identifier string) ([]UserBlock, error) {
+	if identifier == "" {
+		return nil, invalid("identifier", "is required")
+	}
+	bs, err := guard.New(s.Store, s.now).Blocks(ctx, identifier)
+	if err != nil || len(bs) == 0 {
+		return nil, err
+	}
+	conns, err := s.Store.ListConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range conns {
+		if c.Strategy != StrategyAuth0 {
+			continue
+		}
+		if _, err := s.Store.FindUser(ctx, c.Name, identifier); err == nil {
+			names = append(names, c.Name)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if len(names) == 0 {
+		names = []string{""}
+	}
+	out := make([]UserBlock, 0, len(bs)*len(names))
+	for _, b := range bs {
+		for _, n := range names {
+			out = append(out, UserBlock{Block: b, Connection: n})
+		}
+	}
+	return out, nil
+}
+
 func (s *Service) setBlocked(ctx context.Context, userID string, blocked bool) error {
 	now := s.now()
 	err := s.Store.UpdateUser(ctx, userID, func(u *store.User) error {

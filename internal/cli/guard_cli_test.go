@@ -1,12 +1,14 @@
 package cli_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
 )
@@ -110,4 +112,86 @@ func TestLogs(t *testing.T) {
 		t.Errorf("logs text: got %q, want the limit_wc line with bob and its description", out)
 	}
 	h.fails("--since", "", "logs", "--since", "yesterday")
+}
+
+// failLogins records n failed logins of id from ip through the guard, as the password grant
+// does, against the harness's database.
+func (h *harness) failLogins(id, ip string, n int) {
+	h.t.Helper()
+	h.withStore(func(st *sqlstore.Store) {
+		g := guard.New(st, nil)
+		for range n {
+			a := &guard.Attempt{Identifier: id, IP: ip}
+			if err := g.Check(h.t.Context(), a); err != nil {
+				h.t.Fatalf("Check: %v", err)
+			}
+			if _, err := g.Failure(h.t.Context(), a); err != nil {
+				h.t.Fatalf("Failure: %v", err)
+			}
+		}
+	})
+}
+
+func TestUserBlocks(t *testing.T) {
+	h := newHarness(t)
+	h.ok("", "connections", "create", "--name", conn)
+	var u userOut
+	h.okJSON(&u, "Secret123\n", "users", "create", "--connection", conn, "--email", "alice@example.com", "--username", "alice", "--password-stdin")
+	h.failLogins("Alice@Example.com", "192.0.2.1", guard.DefaultMaxAttempts)
+	h.failLogins("alice", "192.0.2.2", guard.DefaultMaxAttempts)
+	h.failLogins("alice", "192.0.2.3", guard.DefaultMaxAttempts-1) // one short: not blocked
+	h.failLogins("ghost", "192.0.2.1", guard.DefaultMaxAttempts)
+
+	type blocksOut struct {
+		BlockedFor []struct {
+			Identifier   string `json:"identifier"`
+			IP           string `json:"ip"`
+			Connection   string `json:"connection"`
+			Attempts     int    `json:"attempts"`
+			BlockedUntil string `json:"blocked_until"`
+		} `json:"blocked_for"`
+	}
+	summary := func(b blocksOut) string {
+		var s []string
+		for _, e := range b.BlockedFor {
+			s = append(s, fmt.Sprintf("%s %s %s %d", e.Identifier, e.IP, e.Connection, e.Attempts))
+			if until, err := time.Parse(time.RFC3339, e.BlockedUntil); err != nil || until.Before(time.Now().Add(guard.CounterExpiry-time.Hour)) {
+				t.Errorf("blocked_until %q: want about %v from now", e.BlockedUntil, guard.CounterExpiry)
+			}
+		}
+		return strings.Join(s, ", ")
+	}
+	blocks := func(args ...string) string {
+		t.Helper()
+		var got blocksOut // fresh each time: decoding into a used one keeps absent fields
+		h.okJSON(&got, "", append([]string{"users", "blocks"}, args...)...)
+		return summary(got)
+	}
+	if s, want := blocks(u.UserID), "alice@example.com 192.0.2.1 "+conn+" 10, alice 192.0.2.2 "+conn+" 10"; s != want {
+		t.Errorf("users blocks --json: got %q, want %q", s, want)
+	}
+	out := h.ok("", "users", "blocks", u.UserID)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 3 || !strings.HasPrefix(lines[0], "IDENTIFIER") ||
+		!strings.Contains(lines[1], "alice@example.com") || !strings.Contains(lines[1], "192.0.2.1") {
+		t.Errorf("users blocks: got %q, want a header and two rows", out)
+	}
+	if s, want := blocks("--identifier", "ALICE@example.com"), "alice@example.com 192.0.2.1 "+conn+" 10"; s != want {
+		t.Errorf("users blocks --identifier: got %q, want %q", s, want)
+	}
+	if s, want := blocks("--identifier", "ghost"), "ghost 192.0.2.1  10"; s != want {
+		t.Errorf("users blocks --identifier of no user: got %q, want %q", s, want)
+	}
+
+	h.ok("", "users", "unblock", u.UserID)
+	if out := h.ok("", "users", "blocks", u.UserID); out != "No brute-force blocks\n" {
+		t.Errorf("users blocks after unblock: got %q, want none", out)
+	}
+	if out := h.ok("", "users", "blocks", u.UserID, "--json"); strings.TrimSpace(out) != `{
+  "blocked_for": []
+}` {
+		t.Errorf("users blocks --json after unblock: got %q, want an empty blocked_for", out)
+	}
+	h.fails("either a USER_ID or an --identifier", "", "users", "blocks")
+	h.fails("either a USER_ID or an --identifier", "", "users", "blocks", u.UserID, "--identifier", "alice")
+	h.fails("not found", "", "users", "blocks", "auth0|nobody")
 }

@@ -36,6 +36,7 @@ func newUsersCmd(a *app) *cobra.Command {
 		userActionCmd(a, "delete", "Delete a user and revoke their refresh tokens", "Deleted", (*admin.Service).DeleteUser),
 		userActionCmd(a, "block", "Block a user: logins and refreshes fail with \"user is blocked\"", "Blocked", (*admin.Service).BlockUser),
 		userActionCmd(a, "unblock", "Unblock a user", "Unblocked", (*admin.Service).UnblockUser),
+		newUsersBlocksCmd(a),
 		newUsersSetPasswordCmd(a),
 		newUsersImportCmd(a),
 		newUsersMFACmd(a),
@@ -86,6 +87,67 @@ func userActionCmd(a *app, verb, short, done string, op func(*admin.Service, con
 			})
 		}),
 	}
+}
+
+// userBlocksJSON is Auth0's user-blocks response; attempts and blocked_until are Sesame's
+// additions, which Auth0 clients ignore.
+type userBlocksJSON struct {
+	BlockedFor []userBlockJSON `json:"blocked_for"`
+}
+
+type userBlockJSON struct {
+	Identifier string `json:"identifier"`
+	// IP is absent in count_per_identifier mode: the block holds from every IP.
+	IP           string `json:"ip,omitempty"`
+	Connection   string `json:"connection,omitempty"`
+	Attempts     int    `json:"attempts"`
+	BlockedUntil string `json:"blocked_until"`
+}
+
+func newUsersBlocksCmd(a *app) *cobra.Command {
+	var identifier string
+	cmd := &cobra.Command{
+		Use:   "blocks (USER_ID | --identifier EMAIL_OR_USERNAME)",
+		Short: "List brute-force blocks of a user's email and username, by IP (release them with unblock)",
+		Args: func(_ *cobra.Command, args []string) error {
+			if (len(args) == 1) == (identifier != "") || len(args) > 1 {
+				return fmt.Errorf("name either a USER_ID or an --identifier")
+			}
+			return nil
+		},
+		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
+			var bs []admin.UserBlock
+			var err error
+			if identifier != "" {
+				bs, err = svc.IdentifierBlocks(cmd.Context(), identifier)
+			} else {
+				bs, err = svc.UserBlocks(cmd.Context(), args[0])
+			}
+			if err != nil {
+				return err
+			}
+			view := userBlocksJSON{BlockedFor: []userBlockJSON{}}
+			rows := make([][]string, 0, len(bs))
+			for _, b := range bs {
+				view.BlockedFor = append(view.BlockedFor, userBlockJSON{Identifier: b.Identifier, IP: b.IP,
+					Connection: b.Connection, Attempts: b.Attempts, BlockedUntil: isoTime(b.Until)})
+				ip := b.IP
+				if ip == "" {
+					ip = "any"
+				}
+				rows = append(rows, []string{b.Identifier, ip, orDash(b.Connection), itoa(b.Attempts), isoTime(b.Until)})
+			}
+			return a.output(cmd, view, func(w io.Writer) error {
+				if len(rows) == 0 {
+					_, err := fmt.Fprintln(w, "No brute-force blocks")
+					return err
+				}
+				return printTable(w, []string{"IDENTIFIER", "IP", "CONNECTION", "ATTEMPTS", "BLOCKED UNTIL"}, rows)
+			})
+		}),
+	}
+	cmd.Flags().StringVar(&identifier, "identifier", "", "list the blocks of this email or username instead of a user's")
+	return cmd
 }
 
 func newUsersCreateCmd(a *app) *cobra.Command {

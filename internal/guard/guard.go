@@ -263,6 +263,63 @@ func (g *Guard) Unblock(ctx context.Context, identifiers ...string) (int, error)
 	return total, nil
 }
 
+// Block is one brute-force block: Identifier (lower-cased) is refused from IP.
+type Block struct {
+	Identifier string
+	// IP is empty in count_per_identifier mode, where the block holds from every IP not
+	// allowlisted.
+	IP string
+	// Attempts is the pair's count: failures, plus the refused attempts since the block.
+	Attempts int
+	// Until is when the block lapses unless released first; each refused attempt pushes it
+	// back (CounterExpiry after the last attempt).
+	Until time.Time
+}
+
+// Blocks returns the brute-force blocks of the identifiers (a user's email and username) from
+// every IP, as Check would judge them now: the tenant's current mode, max_attempts, allowlist
+// and block shield decide, so counters left by other settings, and those of monitoring mode,
+// are not blocks. Unblock releases them.
+func (g *Guard) Blocks(ctx context.Context, identifiers ...string) ([]Block, error) {
+	t, err := g.store.GetTenant(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("guard: reading settings: %w", err)
+	}
+	p := effective(t.AttackProtection)
+	if !p.bf.Enabled || !p.bfBlock {
+		return nil, nil
+	}
+	now := g.now()
+	var out []Block
+	seen := map[string]bool{}
+	for _, id := range identifiers {
+		prefix := identifierPrefix(id)
+		if id == "" || seen[prefix] {
+			continue // a username that is also the email is one identifier
+		}
+		seen[prefix] = true
+		cs, err := g.store.ListCounters(ctx, prefix, now)
+		if err != nil {
+			return nil, fmt.Errorf("guard: listing blocks: %w", err)
+		}
+		for _, c := range cs {
+			ip := c.Key[len(prefix):]
+			// Each mode reads only its own keys: per identifier has no IP part.
+			if (ip == "") != (p.bf.Mode == ModePerIdentifier) {
+				continue
+			}
+			// Check refuses the attempt that takes the count past max_attempts, so a stored
+			// count at max_attempts already refuses the next one. An allowlisted IP is never
+			// checked.
+			if c.Hits < p.maxAttempts || (ip != "" && allowed(p.bfAllow, ip)) {
+				continue
+			}
+			out = append(out, Block{Identifier: strings.ToLower(id), IP: ip, Attempts: c.Hits, Until: c.ExpiresAt})
+		}
+	}
+	return out, nil
+}
+
 // Counter keys. The identifier is length-prefixed so that one identifier's prefix never
 // matches another's ("a|b" and "a").
 func identifierPrefix(id string) string {

@@ -3,6 +3,7 @@ package guard_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,6 +169,87 @@ func TestUnblock(t *testing.T) {
 		{id: "grace@example.com", ip: "192.0.2.1", ok: true},
 		{id: "grace@example.com", ip: "192.0.2.2", ok: true},
 		{id: "grace@example.comx", ip: "192.0.2.1", ok: true, wantReason: guard.BruteForce},
+	})
+}
+
+func TestBlocks(t *testing.T) {
+	const ip1, ip2, ip3 = "192.0.2.1", "192.0.2.2", "192.0.2.3"
+	// blockHenry: henry blocked from ip1 (one refused attempt on top) and ip2, one failure
+	// short from ip3; hank (another identifier) blocked from ip1.
+	blockHenry := func(t *testing.T, g *guard.Guard, c *clock) {
+		t.Helper()
+		steps := append(fails("Henry@Example.com", ip1, 2, 2), step{id: "henry@example.com", ip: ip1, wantReason: guard.BruteForce})
+		steps = append(steps, fails("henry@example.com", ip2, 2, 2)...)
+		steps = append(steps, fails("henry@example.com", ip3, 1, 2)...)
+		run(t, g, c, append(steps, fails("hank", ip1, 2, 2)...))
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	until := start.Add(guard.CounterExpiry)
+	tests := []struct {
+		name string
+		edit func(*store.AttackProtection)
+		want []guard.Block
+	}{
+		{"at or over max attempts, per IP", func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 2 }, []guard.Block{
+			{Identifier: "henry@example.com", IP: ip1, Attempts: 3, Until: until},
+			{Identifier: "henry@example.com", IP: ip2, Attempts: 2, Until: until},
+		}},
+		{"a higher max_attempts releases them", func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 4 }, nil},
+		{"allowlisted IP is not blocked", func(ap *store.AttackProtection) {
+			ap.BruteForce.MaxAttempts = 2
+			ap.BruteForce.Allowlist = []string{ip1}
+		}, []guard.Block{{Identifier: "henry@example.com", IP: ip2, Attempts: 2, Until: until}}},
+		{"monitoring mode blocks nothing", func(ap *store.AttackProtection) {
+			ap.BruteForce.MaxAttempts = 2
+			ap.BruteForce.Shields = []string{guard.ShieldUserNotification}
+		}, nil},
+		{"per identifier ignores per-IP counters", func(ap *store.AttackProtection) {
+			ap.BruteForce.MaxAttempts = 2
+			ap.BruteForce.Mode = guard.ModePerIdentifier
+		}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Counted under max_attempts 2, per IP; then the settings under test apply.
+			g, st, c := newGuard(t, func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 2 })
+			blockHenry(t, g, c)
+			ap := guard.Defaults()
+			tc.edit(&ap)
+			if err := st.UpdateTenant(t.Context(), func(tn *store.Tenant) error { tn.AttackProtection = &ap; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			got, err := g.Blocks(t.Context(), "HENRY@example.com", "henry@example.com", "")
+			if err != nil {
+				t.Fatalf("Blocks: %v", err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("Blocks: got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	t.Run("per identifier, from any IP", func(t *testing.T) {
+		g, _, c := newGuard(t, func(ap *store.AttackProtection) {
+			ap.BruteForce.MaxAttempts = 2
+			ap.BruteForce.Mode = guard.ModePerIdentifier
+		})
+		run(t, g, c, append(fails("ivy", ip1, 1, 2), step{id: "ivy", ip: ip2, after: time.Hour, wantEvents: "limit_wc"}))
+		got, err := g.Blocks(t.Context(), "ivy")
+		want := []guard.Block{{Identifier: "ivy", Attempts: 2, Until: until.Add(time.Hour)}}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("Blocks: got %+v, %v, want %+v", got, err, want)
+		}
+	})
+	t.Run("none after Unblock", func(t *testing.T) {
+		g, _, c := newGuard(t, func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 2 })
+		blockHenry(t, g, c)
+		if _, err := g.Unblock(t.Context(), "henry@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := g.Blocks(t.Context(), "henry@example.com", "hank")
+		want := []guard.Block{{Identifier: "hank", IP: ip1, Attempts: 2, Until: until}}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("Blocks: got %+v, %v, want %+v", got, err, want)
+		}
 	})
 }
 

@@ -75,11 +75,22 @@ type Counters interface {
 	ResetCounter(ctx context.Context, key string) error
 	// ResetCounters deletes every counter whose key starts with prefix and returns how many.
 	ResetCounters(ctx context.Context, prefix string) (int, error)
+	// ListCounters returns the counters whose key starts with prefix that are live at now
+	// (not expired, count above zero), ordered by key. It is for admins to see what
+	// ResetCounters would release, not for the login path.
+	ListCounters(ctx context.Context, prefix string, now time.Time) ([]CounterEntry, error)
 	// TakeToken takes one token from the bucket key, which holds capacity tokens and gets one
 	// back every refillEvery (a bucket never seen is full). When allowed, remaining is what is
 	// left and resetAt is when the bucket will be full again; when not, remaining is 0 and
 	// resetAt is when the next token comes back.
 	TakeToken(ctx context.Context, key string, capacity int, refillEvery time.Duration, now time.Time) (allowed bool, remaining int, resetAt time.Time, err error)
+}
+
+// CounterEntry is one live counter of Counters.
+type CounterEntry struct {
+	Key       string
+	Hits      int
+	ExpiresAt time.Time
 }
 
 // BreachedPasswords holds SHA-1 hashes of passwords known from data breaches, split as in the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -75,6 +76,36 @@ func (s *Store) ResetCounters(ctx context.Context, prefix string) (int, error) {
 		return 0, fmt.Errorf("sqlstore: resetting counters: %w", unavailable(err))
 	}
 	return n, nil
+}
+
+// ListCounters returns the live counters whose key starts with prefix, matched with substr as
+// in ResetCounters. It scans guard_counters rather than the key index (a range on the key
+// would depend on PostgreSQL's collation); an admin's look-up can afford that.
+func (s *Store) ListCounters(ctx context.Context, prefix string, now time.Time) ([]store.CounterEntry, error) {
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT counter_key, hits, expires_at FROM guard_counters
+WHERE substr(counter_key, 1, ?) = ? AND expires_at > ? AND hits > 0`),
+		utf8.RuneCountInString(prefix), prefix, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: listing counters: %w", unavailable(err))
+	}
+	defer rows.Close()
+	var out []store.CounterEntry
+	for rows.Next() {
+		var e store.CounterEntry
+		var exp int64
+		if err := rows.Scan(&e.Key, &e.Hits, &exp); err != nil {
+			return nil, fmt.Errorf("sqlstore: listing counters: %w", unavailable(err))
+		}
+		e.ExpiresAt = time.Unix(0, exp).UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: listing counters: %w", unavailable(err))
+	}
+	// Sorted here, not by ORDER BY: counter_key has PostgreSQL's default collation, whose
+	// order is not SQLite's byte order.
+	slices.SortFunc(out, func(a, b store.CounterEntry) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
 }
 
 // takeToken is one step of the generic cell rate algorithm: the bucket is its theoretical

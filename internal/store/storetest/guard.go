@@ -79,6 +79,43 @@ func testCounters(t *testing.T, newStore NewStore) {
 			t.Errorf("ResetCounters of a non-ASCII prefix: got %d, %v, want 1, nil", n, err)
 		}
 	})
+	t.Run("list by prefix", func(t *testing.T) {
+		s := newStore(t)
+		// Same keys as reset by prefix, plus one that expires and one counted down to zero.
+		keys := []string{"bf|alice|::1", "bf|alice|1.2.3.4", "bf|alice%|1.2.3.4", "bf|alicia|1.2.3.4", "bf|ålice|x"}
+		for i, k := range keys {
+			for range i + 1 {
+				_, err := s.RecordFailure(ctx(), k, at(0), day)
+				must(t, "RecordFailure", err)
+			}
+		}
+		_, err := s.RecordFailure(ctx(), "bf|alice|expired", at(0), time.Hour)
+		must(t, "RecordFailure", err)
+		_, err = s.RecordFailure(ctx(), "bf|alice|zero", at(0), day)
+		must(t, "RecordFailure", err)
+		must(t, "DecrementCounter", s.DecrementCounter(ctx(), "bf|alice|zero"))
+
+		got, err := s.ListCounters(ctx(), "bf|alice|", at(time.Hour))
+		must(t, "ListCounters", err)
+		want := []store.CounterEntry{
+			{Key: "bf|alice|1.2.3.4", Hits: 2, ExpiresAt: at(day)},
+			{Key: "bf|alice|::1", Hits: 1, ExpiresAt: at(day)},
+		}
+		if !slices.EqualFunc(got, want, func(a, b store.CounterEntry) bool {
+			return a.Key == b.Key && a.Hits == b.Hits && a.ExpiresAt.Equal(b.ExpiresAt)
+		}) {
+			t.Errorf("ListCounters: got %+v, want %+v", got, want)
+		}
+		if got, err = s.ListCounters(ctx(), "bf|ålice|", at(time.Hour)); err != nil || len(got) != 1 || got[0].Hits != 5 {
+			t.Errorf("ListCounters of a non-ASCII prefix: got %+v, %v, want bf|ålice|x with 5 hits", got, err)
+		}
+		if got, err = s.ListCounters(ctx(), "bf|nobody|", at(time.Hour)); err != nil || len(got) != 0 {
+			t.Errorf("ListCounters of an unknown prefix: got %+v, %v, want none", got, err)
+		}
+		if got, err = s.ListCounters(ctx(), "bf|alice|", at(day)); err != nil || len(got) != 0 {
+			t.Errorf("ListCounters at expiry: got %+v, %v, want none", got, err)
+		}
+	})
 	t.Run("20 parallel failures count to exactly 20", func(t *testing.T) {
 		s := newStore(t)
 		counts := make([]int, 20)

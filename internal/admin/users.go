@@ -419,6 +419,23 @@ func (s *Service) IdentifierBlocks(ctx context.Context, identifier string) ([]Us
 	return out, nil
 }
 
+// UnblockIdentifier releases the brute-force blocks of an email or username from every IP,
+// whether or not a user has it (Auth0's DELETE /user-blocks?identifier=): guessed names are
+// counted too, and an admin may want a shared address released. It returns how many counters
+// it removed and logs ublkdu.
+func (s *Service) UnblockIdentifier(ctx context.Context, identifier string) (int, error) {
+	if identifier == "" {
+		return 0, invalid("identifier", "is required")
+	}
+	n, err := guard.New(s.Store, s.now).Unblock(ctx, identifier)
+	if err != nil {
+		return 0, err
+	}
+	_ = s.Store.AppendLog(ctx, store.LogEvent{Date: s.now(), Type: "ublkdu", Description: "Block released by an admin",
+		UserName: identifier, Details: map[string]any{"released_counters": n}})
+	return n, nil
+}
+
 func (s *Service) setBlocked(ctx context.Context, userID string, blocked bool) error {
 	now := s.now()
 	err := s.Store.UpdateUser(ctx, userID, func(u *store.User) error {

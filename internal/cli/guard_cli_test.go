@@ -182,6 +182,13 @@ func TestUserBlocks(t *testing.T) {
 		t.Errorf("users blocks --identifier of no user: got %q, want %q", s, want)
 	}
 
+	if out := h.ok("", "users", "unblock", "--identifier", "GHOST"); out != "Released 1 brute-force block(s) of GHOST\n" {
+		t.Errorf("users unblock --identifier: got %q, want one block released", out)
+	}
+	if s := blocks("--identifier", "ghost"); s != "" {
+		t.Errorf("users blocks --identifier after unblock --identifier: got %q, want none", s)
+	}
+	h.fails("either a USER_ID or an --identifier", "", "users", "unblock")
 	h.ok("", "users", "unblock", u.UserID)
 	if out := h.ok("", "users", "blocks", u.UserID); out != "No brute-force blocks\n" {
 		t.Errorf("users blocks after unblock: got %q, want none", out)

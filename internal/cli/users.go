@@ -35,7 +35,7 @@ func newUsersCmd(a *app) *cobra.Command {
 		newUsersCreateCmd(a),
 		userActionCmd(a, "delete", "Delete a user and revoke their refresh tokens", "Deleted", (*admin.Service).DeleteUser),
 		userActionCmd(a, "block", "Block a user: logins and refreshes fail with \"user is blocked\"", "Blocked", (*admin.Service).BlockUser),
-		userActionCmd(a, "unblock", "Unblock a user", "Unblocked", (*admin.Service).UnblockUser),
+		newUsersUnblockCmd(a),
 		newUsersBlocksCmd(a),
 		newUsersSetPasswordCmd(a),
 		newUsersImportCmd(a),
@@ -104,17 +104,49 @@ type userBlockJSON struct {
 	BlockedUntil string `json:"blocked_until"`
 }
 
+// userOrIdentifier checks that a command names exactly one of a USER_ID and an --identifier.
+func userOrIdentifier(identifier *string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if (len(args) == 1) == (*identifier != "") || len(args) > 1 {
+			return fmt.Errorf("name either a USER_ID or an --identifier")
+		}
+		return nil
+	}
+}
+
+func newUsersUnblockCmd(a *app) *cobra.Command {
+	var identifier string
+	unblockUser := userActionCmd(a, "unblock", "", "Unblocked", (*admin.Service).UnblockUser)
+	cmd := &cobra.Command{
+		Use:   "unblock (USER_ID | --identifier EMAIL_OR_USERNAME)",
+		Short: "Unblock a user (blocked flag and brute-force blocks), or release an identifier's brute-force blocks",
+		Args:  userOrIdentifier(&identifier),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if identifier == "" {
+				return unblockUser.RunE(cmd, args)
+			}
+			return a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
+				n, err := svc.UnblockIdentifier(cmd.Context(), identifier)
+				if err != nil {
+					return err
+				}
+				return a.output(cmd, map[string]any{"identifier": identifier, "released": n}, func(w io.Writer) error {
+					_, err := fmt.Fprintf(w, "Released %d brute-force block(s) of %s\n", n, identifier)
+					return err
+				})
+			})(cmd, args)
+		},
+	}
+	cmd.Flags().StringVar(&identifier, "identifier", "", "release the brute-force blocks of this email or username, from every IP")
+	return cmd
+}
+
 func newUsersBlocksCmd(a *app) *cobra.Command {
 	var identifier string
 	cmd := &cobra.Command{
 		Use:   "blocks (USER_ID | --identifier EMAIL_OR_USERNAME)",
 		Short: "List brute-force blocks of a user's email and username, by IP (release them with unblock)",
-		Args: func(_ *cobra.Command, args []string) error {
-			if (len(args) == 1) == (identifier != "") || len(args) > 1 {
-				return fmt.Errorf("name either a USER_ID or an --identifier")
-			}
-			return nil
-		},
+		Args:  userOrIdentifier(&identifier),
 		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
 			var bs []admin.UserBlock
 			var err error

@@ -7,38 +7,12 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/hooks"
+	"github.com/sesameauth/sesame/internal/hooks/hookstest"
 )
-
-// heapPeak samples the process heap (live and unswept objects) until stop is called, and
-// returns the largest value seen.
-func heapPeak() (stop func() uint64) {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
-}
 
 func heapObjects() uint64 {
 	runtime.GC()
@@ -73,7 +47,7 @@ func TestMemoryGuard(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := heapObjects()
-			stop := heapPeak()
+			stop := hookstest.HeapPeak()
 			_, err = f.PostLogin(context.Background(), event())
 			peak := stop()
 			if !errors.Is(err, hooks.ErrMemoryLimit) {

@@ -6,14 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/hooks"
+	"github.com/sesameauth/sesame/internal/hooks/hookstest"
 	"github.com/sesameauth/sesame/internal/oauthserver"
 )
 
@@ -113,31 +112,10 @@ func TestActionMemoryGuard(t *testing.T) {
 	e.bind("hog")
 
 	runtime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(sample)
-	base := sample[0].Value.Uint64()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
+	base := hookstest.HeapNow()
+	stop := hookstest.HeapPeak()
 	r := e.postForm("/oauth/token", passwordForm())
-	close(stop)
-	wg.Wait()
+	peak := stop()
 
 	wantHookError(t, r, http.StatusForbidden, "access_denied", "The login was denied because a Rule or Action failed.")
 	if got := e.executionError(); !strings.Contains(got, "memory limit exceeded") {
@@ -145,7 +123,7 @@ func TestActionMemoryGuard(t *testing.T) {
 	}
 	// The budget counts live heap; the GC lets the heap reach about twice the live set before
 	// it marks, plus what is allocated between two samples of the guard.
-	grew := int64(peak.Load()) - int64(base)
+	grew := int64(peak) - int64(base)
 	if grew > 8*limit {
 		t.Errorf("heap grew by %d MiB during the login, want it bounded near the %d MiB budget", grew>>20, limit>>20)
 	}

@@ -2,17 +2,12 @@ package config
 
 import (
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 )
 
 func TestValidateProtectionAndLogSettings(t *testing.T) {
-	cases := []struct {
-		name    string
-		set     func(s *Server)
-		wantErr string // "" for valid
-	}{
+	cases := []validateCase{
 		{"defaults", func(*Server) {}, ""},
 		{"trusted proxies", func(s *Server) { s.TrustedProxies = "10.0.0.0/8, 192.0.2.1 ,fd00::/8" }, ""},
 		{"bad trusted proxy", func(s *Server) { s.TrustedProxies = "10.0.0.0/8,lb.internal" }, "trusted_proxies"},
@@ -34,20 +29,7 @@ func TestValidateProtectionAndLogSettings(t *testing.T) {
 		{"admin emails", func(s *Server) { s.AdminEmails = "ops@example.com, sec@example.com" }, ""},
 		{"bad admin email", func(s *Server) { s.AdminEmails = "ops@example.com,nobody" }, "admin_emails"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			s := DefaultServer()
-			s.DB = "sqlite:///tmp/x.db"
-			c.set(&s)
-			err := s.Validate()
-			switch {
-			case c.wantErr == "" && err != nil:
-				t.Errorf("Validate: got %v, want nil", err)
-			case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
-				t.Errorf("Validate: got %v, want a problem at %s", err, c.wantErr)
-			}
-		})
-	}
+	checkValidate(t, cases)
 }
 
 func TestParsedProtectionSettings(t *testing.T) {

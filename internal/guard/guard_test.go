@@ -446,6 +446,34 @@ func TestParseAllowlist(t *testing.T) {
 	}
 }
 
+// TestAllowedMatch checks which client addresses an allowlist entry lets through.
+func TestAllowedMatch(t *testing.T) {
+	tests := []struct {
+		entry, ip string
+		want      bool
+	}{
+		{"10.0.0.0/8", "10.9.9.9", true},
+		{"10.0.0.0/8", "::ffff:10.9.9.9", true}, // a mapped client is its IPv4 self
+		{"10.0.0.0/8", "11.0.0.1", false},
+		{"::ffff:10.0.0.0/104", "10.1.1.1", true},
+		{"2001:db8::/32", "2001:db8::7", true},
+		{"2001:db8::/32", "10.1.1.1", false},
+		{"::/0", "198.51.100.1", true}, // every IPv6 address, the IPv4-mapped ones included
+		{"::ffff:0.0.0.0/0", "0.0.0.0", true},
+		{"0.0.0.0/0", "2001:db8::7", false},
+		{"10.0.0.1", "not an ip", false},
+	}
+	for _, tc := range tests {
+		list, err := guard.ParseAllowlist([]string{tc.entry})
+		if err != nil {
+			t.Fatalf("ParseAllowlist(%q): %v", tc.entry, err)
+		}
+		if got := guard.Allowed(list, tc.ip); got != tc.want {
+			t.Errorf("allowlist %q, client %q: allowed = %v, want %v", tc.entry, tc.ip, got, tc.want)
+		}
+	}
+}
+
 func TestAbandon(t *testing.T) {
 	g, st, c := newGuard(t, func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 2 })
 	// Two real failures would block; attempts that were never judged must not count.

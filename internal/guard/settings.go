@@ -164,8 +164,14 @@ func allowed(list []netip.Prefix, ip string) bool {
 		return false
 	}
 	a = a.Unmap().WithZone("")
+	// An IPv6 range wider than /96 (such as ::/0) can cover ::ffff:0:0/96, the IPv4-mapped
+	// space, so an IPv4 client is also tested in its mapped form.
+	var mapped netip.Addr
+	if a.Is4() {
+		mapped = netip.AddrFrom16(a.As16())
+	}
 	for _, p := range list {
-		if p.Contains(a) {
+		if p.Contains(a) || (mapped.IsValid() && p.Contains(mapped)) {
 			return true
 		}
 	}

@@ -1,0 +1,4 @@
+package guard
+
+// Allowed exposes the allowlist match to the external tests.
+var Allowed = allowed

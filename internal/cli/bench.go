@@ -101,6 +101,10 @@ func (a *app) bench(cmd *cobra.Command, f benchFlags) error {
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "sesame bench: set up client %s, API %s, connection %s, %d users, %d seeded refresh tokens in %s\n",
 			target.ClientID, target.Audience, target.Realm, len(target.Users), f.seedTokens, time.Since(start).Round(time.Millisecond))
+		// A running server sees another process's writes within its cache TTL (1 s).
+		if err := loadgen.AwaitTarget(ctx, target, 5*time.Second); err != nil {
+			return err
+		}
 	} else if f.usersFile != "" {
 		if target.Users, err = readUsersFile(f.usersFile); err != nil {
 			return err
@@ -127,25 +131,29 @@ func (a *app) bench(cmd *cobra.Command, f benchFlags) error {
 	if pid == 0 {
 		pid = localServerPID(f.url)
 	}
-	var before loadgen.ProcSample
+	// The server is sampled around the measured phase only (after the warm-up logins).
+	var before, after loadgen.ProcSample
+	var sampleErr error
 	peakReset := false
-	if pid > 0 {
-		peakReset = loadgen.ResetPeakRSS(pid) == nil
-		if before, err = loadgen.SampleProc(pid); err != nil {
-			pid = 0
-		}
-	}
 	opts := loadgen.Options{Scenario: f.scenario, Concurrency: f.concurrency, Rate: rate, Duration: f.duration,
 		MaxRequests: f.requests, Timeout: f.timeout, Scope: f.scope}
+	if pid > 0 {
+		opts.Measuring = func(start bool) {
+			if start {
+				peakReset = loadgen.ResetPeakRSS(pid) == nil
+				before, sampleErr = loadgen.SampleProc(pid)
+			} else if sampleErr == nil {
+				after, sampleErr = loadgen.SampleProc(pid)
+			}
+		}
+	}
 	res, err := loadgen.Run(ctx, target, opts)
 	if err != nil {
 		return err
 	}
 	var srv *loadgen.ServerStats
-	if pid > 0 {
-		if after, err := loadgen.SampleProc(pid); err == nil {
-			srv = loadgen.ServerStatsOf(pid, before, after, res.Elapsed, peakReset)
-		}
+	if pid > 0 && sampleErr == nil {
+		srv = loadgen.ServerStatsOf(pid, before, after, res.Elapsed, peakReset)
 	}
 	scope := f.scope
 	if scope == "" {

@@ -101,6 +101,10 @@ type Options struct {
 	Scope string
 	// Client is the HTTP client; nil means one sized for Concurrency.
 	Client *http.Client
+	// Measuring, if set, is called just before the measured phase starts (true) and just
+	// after it ends (false), after the warm-up logins: where the caller samples the server's
+	// resource use, so that those logins' password hashes are not charged to the run.
+	Measuring func(start bool)
 }
 
 // Result is what a run measured.
@@ -269,6 +273,9 @@ func Run(ctx context.Context, t Target, o Options) (*Result, error) {
 		return nil, fmt.Errorf("loadgen: warm-up logins failed: %w", err)
 	}
 
+	if o.Measuring != nil {
+		o.Measuring(true)
+	}
 	runCtx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	var dropped int
@@ -286,6 +293,9 @@ func Run(ctx context.Context, t Target, o Options) (*Result, error) {
 		wg.Wait()
 	}
 	elapsed := time.Since(start)
+	if o.Measuring != nil {
+		o.Measuring(false)
+	}
 
 	res := &Result{Scenario: o.Scenario, Mode: "concurrency", Concurrency: o.Concurrency, Elapsed: elapsed,
 		Errors: map[string]int{}, Kinds: map[string]int{}, Dropped: dropped}

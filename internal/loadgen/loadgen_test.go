@@ -6,14 +6,18 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
@@ -201,7 +205,8 @@ func TestReportJSON(t *testing.T) {
 		{"latency_ms", "max"}, {"server", "cpu_seconds"}, {"server", "cpu_ms_per_request"}, {"server", "peak_rss_mib"}, {"floor", "hash_ms"},
 		{"floor", "sign_ms", "RS256"}, {"floor", "sign_ms", "ES256"}, {"floor", "sign_ms", "EdDSA"},
 		{"floor", "sign_ms", "HS256"}, {"floor", "formula"}, {"floor", "cost_per_request_ms"}, {"floor", "ceiling_rps"},
-		{"efficiency"},
+		{"efficiency"}, {"floor", "all_cores", "sign_ms", "RS256"}, {"floor", "all_cores", "ceiling_rps"},
+		{"floor", "all_cores", "scaling"}, {"floor", "all_cores", "efficiency"},
 	} {
 		var v any = got
 		for _, k := range path {
@@ -223,9 +228,66 @@ func TestReportJSON(t *testing.T) {
 	}
 	var text bytes.Buffer
 	rep.WriteText(&text)
-	for _, want := range []string{"throughput", "p99", "efficiency", "1 argon2id verify + sign(RS256, access token) + sign(RS256, ID token)"} {
+	for _, want := range []string{"throughput", "p99", "efficiency", "eff. (all)", "1 argon2id verify + sign(RS256, access token) + sign(RS256, ID token)"} {
 		if !bytes.Contains(text.Bytes(), []byte(want)) {
 			t.Errorf("text report: %q missing in\n%s", want, text.String())
 		}
+	}
+}
+
+// TestReportAllCores checks the two ceilings a floor gives: cores ÷ the one-core cost, and
+// cores ÷ the cost with every core at it, with the scaling between them.
+func TestReportAllCores(t *testing.T) {
+	ms := time.Millisecond
+	floor := loadgen.Floor{Cores: 2, Sign: map[string]time.Duration{"RS256": ms}, Verify: map[string]time.Duration{},
+		AllCores: &loadgen.Floor{Cores: 2, Sign: map[string]time.Duration{"RS256": 1600 * time.Microsecond}, Verify: map[string]time.Duration{}}}
+	// 600 refreshes a second with an RS256 access token and an RS256 ID token: 2 signatures each.
+	res := &loadgen.Result{Scenario: "refresh", Successes: 600, Requests: 600, Elapsed: time.Second, Kinds: map[string]int{"refresh": 600}}
+	rep := loadgen.NewReport(res, &floor, "RS256", "openid offline_access", nil)
+	a := rep.Floor.AllCores
+	if a == nil {
+		t.Fatal("no all-cores report")
+	}
+	got := []float64{*rep.Efficiency, rep.Floor.CeilingRPS, a.CeilingRPS, a.Efficiency, a.Scaling, a.CostMS}
+	want := []float64{0.6, 1000, 625, 0.96, 1.25, 3.2}
+	if diff := cmp.Diff(want, got, cmpopts.EquateApprox(0, 1e-9)); diff != "" {
+		t.Errorf("efficiency, ceiling, all-core ceiling, efficiency, scaling, cost (-want +got):\n%s", diff)
+	}
+}
+
+// countingTransport counts the requests a run sends.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestMeasuringExcludesWarmUp checks that the measured phase, where bench samples the server,
+// starts after the warm-up logins and ends after the last measured request.
+func TestMeasuringExcludesWarmUp(t *testing.T) {
+	target, _ := startBench(t, 10)
+	ct := &countingTransport{}
+	var at []int64
+	_, err := loadgen.Run(t.Context(), target, loadgen.Options{Scenario: "refresh", Concurrency: 3, MaxRequests: 12,
+		Client: &http.Client{Transport: ct}, Measuring: func(start bool) { at = append(at, ct.n.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 warm-up logins before the measured phase, 12 refreshes in it.
+	if diff := cmp.Diff([]int64{3, 15}, at); diff != "" {
+		t.Errorf("requests sent when the measured phase started and ended (-want +got):\n%s", diff)
+	}
+}
+
+func TestAwaitTarget(t *testing.T) {
+	target, _ := startBench(t, 3)
+	if err := loadgen.AwaitTarget(t.Context(), target, time.Second); err != nil {
+		t.Fatalf("AwaitTarget on a ready tenant: %v", err)
+	}
+	target.ClientSecret = "not-the-secret"
+	err := loadgen.AwaitTarget(t.Context(), target, 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "access_denied") {
+		t.Fatalf("AwaitTarget with a wrong client secret: got %v, want an error naming access_denied (Auth0's answer to a wrong client secret)", err)
 	}
 }

@@ -52,6 +52,22 @@ type FloorReport struct {
 	CPUEfficiency float64 `json:"cpu_efficiency,omitempty"`
 	// P99OverHash is the latency p99 in single-hash times (password scenarios).
 	P99OverHash float64 `json:"p99_over_hash,omitempty"`
+	// AllCores is the floor measured with every core doing the crypto at once.
+	AllCores *AllCoresReport `json:"all_cores,omitempty"`
+}
+
+// AllCoresReport is Floor.AllCores in milliseconds, with the ceiling and efficiency it gives.
+type AllCoresReport struct {
+	HashMS     float64            `json:"hash_ms"`
+	SignMS     map[string]float64 `json:"sign_ms"`
+	VerifyMS   map[string]float64 `json:"verify_ms"`
+	CostMS     float64            `json:"cost_per_request_ms"`
+	CeilingRPS float64            `json:"ceiling_rps"`
+	// Scaling is how many times one core's crypto (for this run's requests) all the cores
+	// together did: the core count where cores scale linearly.
+	Scaling float64 `json:"scaling"`
+	// Efficiency is throughput ÷ CeilingRPS.
+	Efficiency float64 `json:"efficiency"`
 }
 
 // ServerStatsOf turns the /proc samples taken before and after a run into its statistics.
@@ -66,6 +82,14 @@ func ServerStatsOf(pid int, before, after ProcSample, elapsed time.Duration, pea
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
+func msMap(m map[string]time.Duration) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, d := range m {
+		out[k] = ms(d)
+	}
+	return out
+}
+
 // NewReport assembles a report; floor and srv may be nil.
 func NewReport(r *Result, floor *Floor, apiAlg, scope string, srv *ServerStats) Report {
 	rep := Report{Result: *r, ElapsedSeconds: r.Elapsed.Seconds(), ThroughputRPS: r.Throughput(),
@@ -78,15 +102,16 @@ func NewReport(r *Result, floor *Floor, apiAlg, scope string, srv *ServerStats) 
 	}
 	id := idTokenIn(scope)
 	fr := &FloorReport{Cores: floor.Cores, HashMemoryKiB: floor.HashParams.MemoryKiB, HashIterations: floor.HashParams.Iterations,
-		HashMS: ms(floor.Hash), SignMS: map[string]float64{}, VerifyMS: map[string]float64{},
+		HashMS: ms(floor.Hash), SignMS: msMap(floor.Sign), VerifyMS: msMap(floor.Verify),
 		Formula: Formula(r.Scenario, apiAlg, id)}
-	for alg, d := range floor.Sign {
-		fr.SignMS[alg] = ms(d)
-	}
-	for alg, d := range floor.Verify {
-		fr.VerifyMS[alg] = ms(d)
-	}
 	eff, ceiling := floor.Efficiency(r, apiAlg, id)
+	if all := floor.AllCores; all != nil {
+		if allEff, allCeiling := all.Efficiency(r, apiAlg, id); allCeiling > 0 && ceiling > 0 {
+			fr.AllCores = &AllCoresReport{HashMS: ms(all.Hash), SignMS: msMap(all.Sign), VerifyMS: msMap(all.Verify),
+				CostMS: float64(all.Cores) * 1000 / allCeiling, CeilingRPS: allCeiling,
+				Scaling: float64(floor.Cores) * allCeiling / ceiling, Efficiency: allEff}
+		}
+	}
 	if ceiling > 0 {
 		fr.CeilingRPS = ceiling
 		fr.CostMS = float64(floor.Cores) * 1000 / ceiling
@@ -146,6 +171,12 @@ func (rep Report) WriteText(w io.Writer) {
 		if rep.Efficiency != nil {
 			fmt.Fprintf(w, "efficiency   %.3f = %.1f req/s ÷ (%d cores ÷ %.3f ms); ceiling %.1f req/s\n",
 				*rep.Efficiency, rep.ThroughputRPS, f.Cores, f.CostMS, f.CeilingRPS)
+		}
+		if a := f.AllCores; a != nil {
+			fmt.Fprintf(w, "all cores    argon2id verify %.2f ms; sign ms RS256 %.3f ES256 %.3f EdDSA %.3f HS256 %.4f (core time per operation, every core at it)\n",
+				a.HashMS, a.SignMS["RS256"], a.SignMS["ES256"], a.SignMS["EdDSA"], a.SignMS["HS256"])
+			fmt.Fprintf(w, "eff. (all)   %.3f = %.1f req/s ÷ (%d cores ÷ %.3f ms); ceiling %.1f req/s: the %d cores do %.2f× one core's crypto\n",
+				a.Efficiency, rep.ThroughputRPS, f.Cores, a.CostMS, a.CeilingRPS, f.Cores, a.Scaling)
 		}
 		if f.CPUEfficiency > 0 {
 			fmt.Fprintf(w, "cpu eff.     %.3f = %.3f ms crypto ÷ %.3f ms server CPU per request\n", f.CPUEfficiency, f.CostMS, rep.Server.CPUPerRequestMS)

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,7 +10,10 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/admin"
@@ -143,4 +147,40 @@ func seedRefreshTokens(ctx context.Context, st *sqlstore.Store, users []store.Us
 		}
 	}
 	return nil
+}
+
+// AwaitTarget logs in (password grant, with the target's users in turn) until the server
+// accepts its tenant or within has passed. A server that caches tenant settings (1 s by
+// default, docs/deploy.md) may not yet see what Setup just wrote to the database from another
+// process: the run must not start, nor its warm-up fail, on that stale view.
+func AwaitTarget(ctx context.Context, t Target, within time.Duration) error {
+	o := Options{Scenario: KindPassword, Concurrency: 1, Scope: "openid"}
+	if err := o.normalize(&t); err != nil {
+		return err
+	}
+	r := &runner{t: t, o: o, client: &http.Client{Timeout: o.Timeout}}
+	deadline := time.Now().Add(within)
+	for i := 0; ; i++ {
+		u := t.Users[i%len(t.Users)]
+		form := url.Values{"grant_type": {grantPassword}, "client_id": {t.ClientID},
+			"username": {u.Username}, "password": {u.Password}, "scope": {o.Scope}}
+		if t.ClientSecret != "" {
+			form.Set("client_secret", t.ClientSecret)
+		}
+		if t.Audience != "" {
+			form.Set("audience", t.Audience)
+		}
+		_, code, err := r.postToken(ctx, form)
+		if err == nil && code == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("loadgen: the server did not accept the bench tenant within %s: %w", within, cmp.Or(err, errors.New(code)))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

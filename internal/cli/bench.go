@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ type benchFlags struct {
 	usersFile                                    string
 	setup                                        bool
 	users, seedTokens                            int
-	serverPID                                    int
+	serverPID, procs                             int
 	hashMemory, hashIterations                   uint32
 	noFloor                                      bool
 }
@@ -68,6 +69,7 @@ directory). Every run is bounded by --duration and, if given, --requests.`,
 	fs.BoolVar(&f.setup, "setup", false, "create the bench tenant objects in the database (--db) first")
 	fs.IntVar(&f.users, "users", 1000, "users to create with --setup (all share one password hash)")
 	fs.IntVar(&f.seedTokens, "seed-refresh-tokens", 0, "with --setup, also store this many refresh tokens of a seed client")
+	fs.IntVar(&f.procs, "procs", 0, "processors the load tool itself runs on during the run (its GOMAXPROCS; 0: all). 1 leaves the other cores to a server on the same machine")
 	fs.IntVar(&f.serverPID, "server-pid", 0, "server process to sample (default: the local process listening on the URL's port)")
 	fs.Uint32Var(&f.hashMemory, "hash-memory-kib", 0, "the server's argon2id memory (default: the server config's, 19456)")
 	fs.Uint32Var(&f.hashIterations, "hash-iterations", 0, "the server's argon2id iterations (default: the server config's, 2)")
@@ -84,6 +86,9 @@ func (a *app) bench(cmd *cobra.Command, f benchFlags) error {
 	rate, err := parseRate(f.rate)
 	if err != nil {
 		return err
+	}
+	if f.procs < 0 {
+		return fmt.Errorf("--procs %d: want a number of processors, or 0 for all", f.procs)
 	}
 	target := loadgen.Target{URL: f.url, ClientID: f.clientID, ClientSecret: f.clientSecret, Audience: f.audience,
 		Realm: f.realm, APIAlg: f.alg}
@@ -146,6 +151,10 @@ func (a *app) bench(cmd *cobra.Command, f benchFlags) error {
 				after, sampleErr = loadgen.SampleProc(pid)
 			}
 		}
+	}
+	if f.procs > 0 {
+		// After the floor, which is measured on every core.
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(f.procs))
 	}
 	res, err := loadgen.Run(ctx, target, opts)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"path/filepath"
 	"testing"
 
@@ -47,9 +48,13 @@ func TestBenchSetupAndRun(t *testing.T) {
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	root.SetArgs([]string{"bench", "--db", dsn, "--kek-file", kekFile, "--setup", "--users", "5", "--url", ts.URL,
-		"--scenario", "refresh", "--concurrency", "2", "--requests", "10", "--duration", "2s", "--no-floor", "--json"})
+		"--scenario", "refresh", "--concurrency", "2", "--requests", "10", "--duration", "2s", "--no-floor", "--json", "--procs", "1"})
+	procs := runtime.GOMAXPROCS(0)
 	if err := root.ExecuteContext(t.Context()); err != nil {
 		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS after bench --procs 1: got %d, want it restored to %d", got, procs)
 	}
 	var rep struct {
 		Scenario  string         `json:"scenario"`

@@ -35,8 +35,11 @@ const (
 	clientID     = "compat-app-000000000000000000001"
 	clientSecret = "compat-secret-0123456789abcdef0123456789abcdef"
 	jwtClientID  = "compat-jwt-app-00000000000000002"
-	password     = "Correct Horse Battery Staple 9"
-	wrongDesc    = "Wrong email or password."
+	// A client whose ID tokens are PS256 (Auth0's jwt_configuration.alg PS256).
+	ps256ClientID     = "compat-ps256-app-000000000000005"
+	ps256ClientSecret = "compat-ps256-secret-0123456789abcdef0123456789ab"
+	password          = "Correct Horse Battery Staple 9"
+	wrongDesc         = "Wrong email or password."
 )
 
 // Each test file logs in as its own user, so that per-user login counters (attack protection
@@ -394,6 +397,13 @@ resourceServers:
     token_endpoint_auth_method: client_secret_post
     grant_types: [password, "http://auth0.com/oauth/grant-type/password-realm", refresh_token]
     jwt_configuration: {alg: HS256}
+  - name: Compat PS256 App
+    client_id: %[11]s
+    client_secret: %[12]s
+    app_type: regular_web
+    token_endpoint_auth_method: client_secret_post
+    grant_types: [password]
+    jwt_configuration: {alg: PS256}
   - name: Compat Public App
     client_id: %[10]s
     app_type: native
@@ -402,10 +412,10 @@ resourceServers:
 databases:
   - name: %[1]s
     strategy: auth0
-    enabled_clients: [Compat App, Compat JWT App, Compat HS256 App, Compat Public App]
+    enabled_clients: [Compat App, Compat JWT App, Compat HS256 App, Compat PS256 App, Compat Public App]
 users:
 `, realm, apiID, clientID, clientSecret, jwtClientID, pemScalar, nodeAPIsYAML(),
-		hs256ClientID, hs256ClientSecret, publicClientID)
+		hs256ClientID, hs256ClientSecret, publicClientID, ps256ClientID, ps256ClientSecret)
 	for _, u := range users {
 		fmt.Fprintf(&b, `  - connection: %s
     email: %s

@@ -27,10 +27,15 @@ func oidcProvider(t *testing.T) (context.Context, *oidc.Provider) {
 // oidcLogin runs a password grant with x/oauth2 against the discovered token endpoint and
 // returns the token and its raw ID token.
 func oidcLogin(t *testing.T, ctx context.Context, p *oidc.Provider, user string) (*oauth2.Token, string) {
+	return oidcLoginAs(t, ctx, p, clientID, clientSecret, user)
+}
+
+// oidcLoginAs is oidcLogin with another client.
+func oidcLoginAs(t *testing.T, ctx context.Context, p *oidc.Provider, id, secret, user string) (*oauth2.Token, string) {
 	t.Helper()
 	conf := &oauth2.Config{
-		ClientID:     clientID,
-		ClientSecret: clientSecret,
+		ClientID:     id,
+		ClientSecret: secret,
 		Endpoint:     p.Endpoint(),
 		Scopes:       []string{oidc.ScopeOpenID, "profile", "email"},
 	}
@@ -119,5 +124,22 @@ func TestOIDCVerifyIDTokenAndUserInfo(t *testing.T) {
 	}
 	if info.Email != oidcUser || !info.EmailVerified || info.Subject != idt.Subject {
 		t.Errorf("got userinfo email %q verified %v sub %q, want %s true %s", info.Email, info.EmailVerified, info.Subject, oidcUser, idt.Subject)
+	}
+}
+
+// TestOIDCVerifyPS256IDToken checks a client whose ID tokens are PS256: go-oidc, configured
+// only by discovery, verifies them against the JWKS.
+func TestOIDCVerifyPS256IDToken(t *testing.T) {
+	ctx, p := oidcProvider(t)
+	_, raw := oidcLoginAs(t, ctx, p, ps256ClientID, ps256ClientSecret, oidcUser)
+	if h, _ := decodeJWT(t, raw); h["alg"] != "PS256" {
+		t.Errorf("got ID token alg %v, want PS256", h["alg"])
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: ps256ClientID}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if idt.Issuer != srv.issuer || len(idt.Audience) != 1 || idt.Audience[0] != ps256ClientID || idt.Subject == "" {
+		t.Errorf("got iss %q aud %v sub %q, want %q [%s] and a subject", idt.Issuer, idt.Audience, idt.Subject, srv.issuer, ps256ClientID)
 	}
 }

@@ -444,6 +444,9 @@ func (p *applyPlan) client(f config.Client, cur store.Client, exists bool, now t
 		setIf(&want.IDTokenAlg, j.Alg)
 		setIf(&want.IDTokenLifetime, j.LifetimeInSeconds)
 	}
+	if want.IDTokenAlg == "PS256" && !slices.Contains(p.newAlgs, "PS256") {
+		p.newAlgs = append(p.newAlgs, "PS256")
+	}
 	if r := f.RefreshToken; r != nil {
 		setIf(&want.RefreshToken.RotationType, r.RotationType)
 		setIf(&want.RefreshToken.ExpirationType, r.ExpirationType)

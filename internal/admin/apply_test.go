@@ -20,6 +20,7 @@ import (
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
+	"github.com/sesameauth/sesame/internal/token"
 )
 
 var updateApplyGolden = flag.Bool("update-apply", false, "rewrite the apply golden files")
@@ -584,5 +585,31 @@ func TestApplyMatching(t *testing.T) {
 				t.Errorf("changed (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestApplyPS256IDTokens applies a client whose ID tokens Auth0 signs with PS256: it is kept as
+// such and the tenant gets the PS256 key to sign them.
+func TestApplyPS256IDTokens(t *testing.T) {
+	s := applyService(t)
+	keys := token.NewKeys(s.Store, s.Box, s.Now)
+	s.Keys = keys
+	applyOK(t, s, applyParse(t, `
+clients:
+  - name: Modern
+    app_type: regular_web
+    grant_types: [password]
+    jwt_configuration:
+      alg: PS256
+`))
+	if got := clientByName(t, s, "Modern").IDTokenAlg; got != "PS256" {
+		t.Errorf("IDTokenAlg: got %q, want PS256", got)
+	}
+	infos, err := keys.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(infos, func(k token.KeyInfo) bool { return k.Alg == "PS256" && k.State == store.KeyCurrent }) {
+		t.Errorf("keys after apply: %+v, want a current PS256 key", infos)
 	}
 }

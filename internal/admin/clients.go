@@ -129,6 +129,12 @@ func (s *Service) CreateClient(ctx context.Context, in ClientInput) (store.Clien
 	if err != nil {
 		return store.Client{}, "", err
 	}
+	if c.IDTokenAlg == "PS256" && s.Keys != nil {
+		// The client's first ID token must find a key (RS256 keys always exist).
+		if err := s.Keys.Ensure(ctx, "PS256"); err != nil {
+			return store.Client{}, "", err
+		}
+	}
 	if err := s.Store.CreateClient(ctx, c); err != nil {
 		return store.Client{}, "", storeErr(err, "client", c.ClientID)
 	}
@@ -206,7 +212,7 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 		c.IDTokenAlg = "RS256"
 	}
 	switch c.IDTokenAlg {
-	case "RS256":
+	case "RS256", "PS256":
 	case "HS256":
 		if public {
 			// WIRE.md §2: public clients always get RS256 ID tokens; an HS256 secret on a
@@ -214,7 +220,7 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 			errs = append(errs, invalid("jwt_configuration.alg", "HS256 needs a confidential client (a public client cannot keep the secret)"))
 		}
 	default:
-		errs = append(errs, invalid("jwt_configuration.alg", "%q is not RS256 or HS256", c.IDTokenAlg))
+		errs = append(errs, invalid("jwt_configuration.alg", "%q is not RS256, PS256 or HS256", c.IDTokenAlg))
 	}
 	if c.IDTokenLifetime == 0 {
 		c.IDTokenLifetime = DefaultIDTokenLifetime

@@ -20,6 +20,7 @@ import (
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
+	"github.com/sesameauth/sesame/internal/token"
 )
 
 // crudService returns a Service over a fresh SQLite database with cheap password hashing.
@@ -547,4 +548,33 @@ func FuzzParseImportFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCreateClientPS256 checks that a client with PS256 ID tokens is accepted and leaves the
+// tenant with a PS256 key to sign them, as Auth0's jwt_configuration.alg PS256 needs.
+func TestCreateClientPS256(t *testing.T) {
+	s, _ := crudService(t)
+	keys := token.NewKeys(s.Store, s.Box, time.Now)
+	s.Keys = keys
+	c, _, err := s.CreateClient(t.Context(), admin.ClientInput{Name: "Modern", IDTokenAlg: "PS256"})
+	if err != nil {
+		t.Fatalf("CreateClient: %v", err)
+	}
+	if c.IDTokenAlg != "PS256" {
+		t.Errorf("IDTokenAlg: got %q, want PS256", c.IDTokenAlg)
+	}
+	infos, err := keys.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps256 []string
+	for _, k := range infos {
+		if k.Alg == "PS256" {
+			ps256 = append(ps256, k.State)
+		}
+	}
+	slices.Sort(ps256)
+	if !slices.Equal(ps256, []string{store.KeyCurrent, store.KeyNext}) {
+		t.Errorf("PS256 keys after CreateClient: got states %v, want a current and a next key", ps256)
+	}
 }

@@ -143,7 +143,7 @@ func newClientsCreateCmd(a *app) *cobra.Command {
 	f.StringVar(&in.AppType, "app-type", "", "non_interactive, regular_web (default), spa or native")
 	f.StringSliceVar(&grants, "grant-types", nil, "grant types, comma separated; short forms password-realm, mfa-otp, mfa-oob, mfa-recovery-code (default password,password-realm,refresh_token)")
 	f.StringVar(&in.TokenEndpointAuthMethod, "auth-method", "", "client_secret_post, client_secret_basic, private_key_jwt or none (default by app type)")
-	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token algorithm: RS256 (default) or HS256")
+	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token algorithm: RS256 (default), PS256 or HS256")
 	f.BoolVar(&secretStdin, "secret-stdin", false, "read the client secret from stdin instead of generating one")
 	f.BoolVar(&rotating, "rotating-refresh-tokens", false, "rotate refresh tokens on every use (and make them expire)")
 	f.BoolVar(&in.IsTokenEndpointIPHeaderTrusted, "trust-ip-header", false, "honour auth0-forwarded-for from this (confidential) client")

@@ -35,7 +35,7 @@ var (
 	}
 	appTypes          = []string{"non_interactive", "regular_web", "spa", "native"}
 	authMethods       = []string{"client_secret_post", "client_secret_basic", "private_key_jwt", "none"}
-	idTokenAlgs       = []string{"RS256", "HS256"}
+	idTokenAlgs       = []string{"RS256", "PS256", "HS256"}
 	apiSigningAlgs    = []string{"RS256", "PS256", "RS512", "HS256", "ES256", "EdDSA"}
 	tokenDialects     = []string{"access_token", "access_token_authz", "rfc9068_profile", "rfc9068_profile_authz"}
 	rotationTypes     = []string{"rotating", "non-rotating"}

@@ -226,7 +226,11 @@ func (s *Server) idToken(ctx context.Context, ex *exchange) (string, error) {
 		it.Lifetime = time.Duration(c.IDTokenLifetime) * time.Second
 	}
 	// HS256 ID tokens are signed with the client secret, so only a confidential client that
-	// asked for them gets one; public clients always get RS256 (WIRE.md §2).
+	// asked for them gets one; public clients always get RS256 (WIRE.md §2). PS256, which
+	// Auth0 also offers, is signed with the tenant's PS256 key.
+	if c.IDTokenAlg == "PS256" {
+		it.Alg = "PS256"
+	}
 	if c.IDTokenAlg == "HS256" && c.Confidential && len(c.SecretSealed) > 0 {
 		secret, err := s.box.Open(c.SecretSealed, store.ClientSecretAAD(c.ClientID))
 		if err != nil {

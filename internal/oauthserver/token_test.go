@@ -316,3 +316,39 @@ func TestSigningAlgorithms(t *testing.T) {
 		})
 	}
 }
+
+// TestIDTokenAlgorithms checks a client's jwt_configuration.alg: RS256 (the default) and PS256
+// signed with the tenant's keys and published in the JWKS, HS256 with the client secret.
+func TestIDTokenAlgorithms(t *testing.T) {
+	for _, alg := range []string{"RS256", "PS256", "HS256"} {
+		t.Run(alg, func(t *testing.T) {
+			e := newEnv(t)
+			if alg == "PS256" {
+				if err := e.keys.Ensure(t.Context(), "PS256"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := e.st.UpdateClient(t.Context(), appID, func(c *store.Client) error {
+				c.IDTokenAlg = alg
+				if alg == "HS256" {
+					c.SecretSealed = e.box.Seal([]byte(appSecret), store.ClientSecretAAD(appID))
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			r := e.login("scope", "openid profile")
+			id := e.verify(r.str("id_token"), []byte(appSecret)...)
+			if id.Header["alg"] != alg {
+				t.Errorf("id token alg = %v, want %s", id.Header["alg"], alg)
+			}
+			if id.Claims["aud"] != appID || id.Claims["sub"] != e.alice || id.Claims["iss"] != e.issuer {
+				t.Errorf("id token claims = %v", id.Claims)
+			}
+			// The access token keeps the API's algorithm whatever the client's ID tokens use.
+			if at := e.verify(r.str("access_token")); at.Header["alg"] != "RS256" {
+				t.Errorf("access token alg = %v, want RS256 (the API's)", at.Header["alg"])
+			}
+		})
+	}
+}

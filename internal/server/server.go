@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -183,8 +184,8 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	return s, nil
 }
 
-// ensureKeys makes sure RS256 (ID tokens, default APIs) and every algorithm an API uses have a
-// current and a next key.
+// ensureKeys makes sure RS256 (ID tokens, default APIs), every algorithm an API uses, and PS256
+// when a client signs its ID tokens with it, have a current and a next key.
 func (s *Server) ensureKeys(ctx context.Context) error {
 	algs := []string{"RS256"}
 	apis, err := s.Store.ListResourceServers(ctx)
@@ -196,7 +197,16 @@ func (s *Server) ensureKeys(ctx context.Context) error {
 			algs = append(algs, api.SigningAlg)
 		}
 	}
-	return s.Keys.Ensure(ctx, algs...)
+	clients, err := s.Store.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range clients {
+		if c.IDTokenAlg == "PS256" {
+			algs = append(algs, "PS256")
+		}
+	}
+	return s.Keys.Ensure(ctx, slices.Compact(slices.Sorted(slices.Values(algs)))...)
 }
 
 // Handler is the node's HTTP handler.

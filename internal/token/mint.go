@@ -164,9 +164,9 @@ func (m *Minter) IDToken(ctx context.Context, t IDToken) (string, error) {
 		return "", errors.New("token: an ID token needs a subject and a client")
 	}
 	switch t.Alg {
-	case "", "RS256", "HS256":
+	case "", "RS256", "PS256", "HS256":
 	default:
-		return "", fmt.Errorf("%w: %q for an ID token (RS256 or HS256)", ErrUnsupportedAlg, t.Alg)
+		return "", fmt.Errorf("%w: %q for an ID token (RS256, PS256 or HS256)", ErrUnsupportedAlg, t.Alg)
 	}
 	lifetime, err := lifetimeOr(t.Lifetime, DefaultIDTokenLifetime)
 	if err != nil {

@@ -243,10 +243,14 @@ func TestMintErrors(t *testing.T) {
 			_, _, err := m.AccessToken(t.Context(), at)
 			return err
 		}, wantErr: token.ErrNoKey},
-		{name: "ID token in PS256", mint: func() error {
-			_, err := m.IDToken(t.Context(), token.IDToken{Subject: "s", ClientID: "c", Alg: "PS256"})
+		{name: "ID token in ES256", mint: func() error {
+			_, err := m.IDToken(t.Context(), token.IDToken{Subject: "s", ClientID: "c", Alg: "ES256"})
 			return err
 		}, wantErr: token.ErrUnsupportedAlg},
+		{name: "ID token in PS256 without a PS256 key", mint: func() error {
+			_, err := m.IDToken(t.Context(), token.IDToken{Subject: "s", ClientID: "c", Alg: "PS256"})
+			return err
+		}, wantErr: token.ErrNoKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

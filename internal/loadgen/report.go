@@ -38,15 +38,11 @@ type ServerStats struct {
 
 // FloorReport is the floor in milliseconds with the run's cost formula.
 type FloorReport struct {
-	Cores          int                `json:"cores"`
-	HashMemoryKiB  uint32             `json:"hash_memory_kib"`
-	HashIterations uint32             `json:"hash_iterations"`
-	HashMS         float64            `json:"hash_ms"`
-	SignMS         map[string]float64 `json:"sign_ms"`
-	VerifyMS       map[string]float64 `json:"verify_ms"`
-	Formula        string             `json:"formula"`
-	CostMS         float64            `json:"cost_per_request_ms"`
-	CeilingRPS     float64            `json:"ceiling_rps"`
+	Cores          int    `json:"cores"`
+	HashMemoryKiB  uint32 `json:"hash_memory_kib"`
+	HashIterations uint32 `json:"hash_iterations"`
+	Formula        string `json:"formula"`
+	FloorFigures
 	// CPUEfficiency is the crypto cost per request over the server's CPU time per request:
 	// the share of the server's own work that was unavoidable crypto (noise-robust).
 	CPUEfficiency float64 `json:"cpu_efficiency,omitempty"`
@@ -56,13 +52,19 @@ type FloorReport struct {
 	AllCores *AllCoresReport `json:"all_cores,omitempty"`
 }
 
-// AllCoresReport is Floor.AllCores in milliseconds, with the ceiling and efficiency it gives.
-type AllCoresReport struct {
+// FloorFigures are a floor's operations in milliseconds, the run's crypto cost per request
+// and the ceiling it gives.
+type FloorFigures struct {
 	HashMS     float64            `json:"hash_ms"`
 	SignMS     map[string]float64 `json:"sign_ms"`
 	VerifyMS   map[string]float64 `json:"verify_ms"`
 	CostMS     float64            `json:"cost_per_request_ms"`
 	CeilingRPS float64            `json:"ceiling_rps"`
+}
+
+// AllCoresReport is Floor.AllCores in milliseconds, with the ceiling and efficiency it gives.
+type AllCoresReport struct {
+	FloorFigures
 	// Scaling is how many times one core's crypto (for this run's requests) all the cores
 	// together did: the core count where cores scale linearly.
 	Scaling float64 `json:"scaling"`
@@ -81,6 +83,11 @@ func ServerStatsOf(pid int, before, after ProcSample, elapsed time.Duration, pea
 }
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// figuresOf converts a floor's durations; the cost and ceiling are the caller's to fill in.
+func figuresOf(f *Floor) FloorFigures {
+	return FloorFigures{HashMS: ms(f.Hash), SignMS: msMap(f.Sign), VerifyMS: msMap(f.Verify)}
+}
 
 func msMap(m map[string]time.Duration) map[string]float64 {
 	out := make(map[string]float64, len(m))
@@ -102,14 +109,13 @@ func NewReport(r *Result, floor *Floor, apiAlg, scope string, srv *ServerStats) 
 	}
 	id := idTokenIn(scope)
 	fr := &FloorReport{Cores: floor.Cores, HashMemoryKiB: floor.HashParams.MemoryKiB, HashIterations: floor.HashParams.Iterations,
-		HashMS: ms(floor.Hash), SignMS: msMap(floor.Sign), VerifyMS: msMap(floor.Verify),
-		Formula: Formula(r.Scenario, apiAlg, id)}
+		Formula: Formula(r.Scenario, apiAlg, id), FloorFigures: figuresOf(floor)}
 	eff, ceiling := floor.Efficiency(r, apiAlg, id)
 	if all := floor.AllCores; all != nil {
 		if allEff, allCeiling := all.Efficiency(r, apiAlg, id); allCeiling > 0 && ceiling > 0 {
-			fr.AllCores = &AllCoresReport{HashMS: ms(all.Hash), SignMS: msMap(all.Sign), VerifyMS: msMap(all.Verify),
-				CostMS: float64(all.Cores) * 1000 / allCeiling, CeilingRPS: allCeiling,
-				Scaling: float64(floor.Cores) * allCeiling / ceiling, Efficiency: allEff}
+			a := &AllCoresReport{FloorFigures: figuresOf(all), Scaling: float64(floor.Cores) * allCeiling / ceiling, Efficiency: allEff}
+			a.CostMS, a.CeilingRPS = float64(all.Cores)*1000/allCeiling, allCeiling
+			fr.AllCores = a
 		}
 	}
 	if ceiling > 0 {

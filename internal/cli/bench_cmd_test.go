@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/sesameauth/sesame/internal/cli"

@@ -9,8 +9,9 @@ import (
 	"github.com/sesameauth/sesame/internal/guard"
 )
 
-// FuzzParseAllowlist checks that any entry either parses into a masked prefix that contains
-// the address it names (as the allowlist matches a client address), or fails with ErrBadAllowlist; it never panics.
+// FuzzParseAllowlist checks that any entry either parses into a masked prefix that lets the
+// address it names through (as the allowlist matches a client address), or fails with
+// ErrBadAllowlist; it never panics.
 func FuzzParseAllowlist(f *testing.F) {
 	for _, s := range []string{"10.0.0.1", "10.0.0.0/8", "2001:db8::/32", "::ffff:1.2.3.4", "::ffff:10.0.0.0/104",
 		"fe80::1%eth0", "1.2.3.4/33", "", "/", "1.2.3.4/", " 10.0.0.1 ", "::/0", "0.0.0.0/0", "::ffff:0.0.0.0/0", "::ffff:1.2.3.4/95"} {

@@ -56,7 +56,7 @@ func MeasureFloor(ctx context.Context, p password.Params, minTime time.Duration)
 		}
 		// Long enough that the calls still running when the others stop (less contended) are
 		// a small part of each worker's time.
-		*onAll, err = allCores(cores, max(minTime, 16**one), fn)
+		*onAll, err = allCores(cores, max(minTime, 16*(*one)), fn)
 		return err
 	}
 	h := password.NewHasher(p, cores)

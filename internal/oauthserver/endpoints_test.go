@@ -408,3 +408,45 @@ func signHS(t *testing.T, secret []byte, claims map[string]any) string {
 	}
 	return raw
 }
+
+// TestRevokedKeyStopsVerifying: a key revoked by another process (`sesame keys revoke`) leaves
+// the server's JWKS within token.RefreshInterval, and the access tokens it signed stop working
+// everywhere the server verifies its own tokens: introspection answers active:false and
+// /userinfo 401. Tokens signed afterwards (by the former next key) work.
+func TestRevokedKeyStopsVerifying(t *testing.T) {
+	e := newEnv(t)
+	old := e.login("scope", "openid").str("access_token")
+	kid, _ := e.verify(old).Header["kid"].(string)
+	intro := func(tok string) response {
+		return e.postForm("/oauth/introspect", url.Values{"client_id": {appID}, "client_secret": {appSecret}, "token": {tok}})
+	}
+	if r := intro(old); r.Body["active"] != true {
+		t.Fatalf("before revocation: introspect %s, want active", r.Raw)
+	}
+
+	cli := token.NewKeys(e.st, e.box, e.clock.Now)
+	if _, err := cli.Revoke(t.Context(), kid); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(token.RefreshInterval)
+
+	if set := e.jwks(); len(set.Key(kid)) != 0 || len(set.Keys) == 0 {
+		t.Errorf("JWKS after revocation: got %d keys, %d with the revoked kid %s; want it gone", len(set.Keys), len(set.Key(kid)), kid)
+	}
+	if r := intro(old); !cmp.Equal(r.Body, map[string]any{"active": false}) {
+		t.Errorf("introspect a token of the revoked key: got %s, want {\"active\":false}", r.Raw)
+	}
+	if r := e.get("/userinfo", "Authorization", "Bearer "+old); r.Status != http.StatusUnauthorized || r.str("error") != "invalid_token" {
+		t.Errorf("userinfo with a token of the revoked key: got %d %s, want 401 invalid_token", r.Status, r.Raw)
+	}
+	fresh := e.login("scope", "openid").str("access_token")
+	if got, _ := e.verify(fresh).Header["kid"].(string); got == kid {
+		t.Errorf("token signed after revocation: kid %s, want another key", got)
+	}
+	if r := intro(fresh); r.Body["active"] != true {
+		t.Errorf("introspect a token signed after revocation: %s, want active", r.Raw)
+	}
+	if r := e.get("/userinfo", "Authorization", "Bearer "+fresh); r.Status != http.StatusOK {
+		t.Errorf("userinfo with a token signed after revocation: got %d %s, want 200", r.Status, r.Raw)
+	}
+}

@@ -201,6 +201,14 @@ type SigningKeys interface {
 	// (PublishUntil = publishUntil), the next key becomes current (ActivatedAt = now), newNext is
 	// stored as next, and previous keys whose PublishUntil has passed become retired.
 	RotateSigningKeys(ctx context.Context, alg string, newNext SigningKey, now, publishUntil time.Time) error
+	// RevokeSigningKey withdraws a compromised key at once, in one transaction: it becomes
+	// revoked (PublishUntil = now), so it leaves the JWKS and verifies nothing on any node. A
+	// current key is first replaced as a rotation would (the next key becomes current,
+	// ActivatedAt = now), and a current or next key's place as next is taken by newNext, which
+	// they require (ErrNotFound without one; ErrNotFound also for a current key without a next
+	// key to take over: the only key is never revoked). ErrNotFound for an unknown kid,
+	// ErrConflict when the key is already revoked. It returns the key as it was before.
+	RevokeSigningKey(ctx context.Context, kid string, newNext *SigningKey, now time.Time) (SigningKey, error)
 }
 
 // Replay remembers single-use values (client-assertion jti, mfa_token ids).

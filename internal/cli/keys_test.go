@@ -56,6 +56,31 @@ func (h *harness) serveNode(clock *testClock) string {
 	return ts.URL
 }
 
+// keyOut is one key of `sesame keys list --json`.
+type keyOut struct {
+	KID   string `json:"kid"`
+	Alg   string `json:"alg"`
+	State string `json:"state"`
+}
+
+// rs256Keys runs a keys command with --json (keys list when args is empty) and maps each state
+// to the kid of the RS256 key in it (the last one, for states several keys share).
+func (h *harness) rs256Keys(args ...string) map[string]string {
+	h.t.Helper()
+	if len(args) == 0 {
+		args = []string{"keys", "list"}
+	}
+	var ks []keyOut
+	h.okJSON(&ks, "", args...)
+	m := map[string]string{}
+	for _, k := range ks {
+		if k.Alg == "RS256" {
+			m[k.State] = k.KID
+		}
+	}
+	return m
+}
+
 func jwksKIDs(t *testing.T, base string) []string {
 	t.Helper()
 	res, err := http.Get(base + "/.well-known/jwks.json")
@@ -84,23 +109,7 @@ func jwksKIDs(t *testing.T, base string) []string {
 func TestKeysRevoke(t *testing.T) {
 	h := newHarness(t)
 	h.ok("", "apis", "create", "--identifier", "urn:api") // creates RS256 keys
-	type key struct {
-		KID   string `json:"kid"`
-		Alg   string `json:"alg"`
-		State string `json:"state"`
-	}
-	byState := func(ks []key) map[string]string {
-		m := map[string]string{}
-		for _, k := range ks {
-			if k.Alg == "RS256" {
-				m[k.State] = k.KID
-			}
-		}
-		return m
-	}
-	var before []key
-	h.okJSON(&before, "", "keys", "list")
-	b := byState(before)
+	b := h.rs256Keys()
 	clock := &testClock{t: time.Now()}
 	base := h.serveNode(clock)
 	if kids := jwksKIDs(t, base); !slices.Contains(kids, b["current"]) || !slices.Contains(kids, b["next"]) {
@@ -111,9 +120,7 @@ func TestKeysRevoke(t *testing.T) {
 	if !strings.Contains(out, "Revoked RS256 signing key "+b["current"]+" (was current); "+b["next"]+" signs now") {
 		t.Errorf("keys revoke: got %q, want it to name the revoked key and the one signing now", out)
 	}
-	var after []key
-	h.okJSON(&after, "", "keys", "list")
-	a := byState(after)
+	a := h.rs256Keys()
 	if a["revoked"] != b["current"] || a["current"] != b["next"] || a["next"] == "" || a["next"] == b["next"] {
 		t.Errorf("after revoke: got %v, want %s revoked, %s current and a new next", a, b["current"], b["next"])
 	}

@@ -497,15 +497,6 @@ func BenchmarkRefreshActionOverhead(b *testing.B) {
 // token only where a requested one would (WIRE.md §1): an API that allows offline access and a
 // client with the refresh_token grant. Elsewhere it is silently dropped from the granted scope.
 func TestActionOfflineAccessObeysScopeRules(t *testing.T) {
-	noRefreshClient := func(e *env) {
-		e.mustClient(store.Client{ClientID: "no-refresh", TokenEndpointAuthMethod: "none", GrantTypes: []string{"password"}})
-		if err := e.st.UpdateConnection(context.Background(), connName, func(c *store.Connection) error {
-			c.EnabledClients = append(c.EnabledClients, "no-refresh")
-			return nil
-		}); err != nil {
-			e.t.Fatal(err)
-		}
-	}
 	cases := []struct {
 		name        string
 		setup       func(e *env)
@@ -518,7 +509,7 @@ func TestActionOfflineAccessObeysScopeRules(t *testing.T) {
 		{name: "API without offline access", setup: func(e *env) {
 			e.mustAPI(store.ResourceServer{Identifier: "https://no-offline", Scopes: []store.Scope{{Value: "x"}}})
 		}, kv: []string{"audience", "https://no-offline"}, wantScope: "x"},
-		{name: "client without the refresh_token grant", setup: noRefreshClient,
+		{name: "client without the refresh_token grant", setup: (*env).noRefreshClient,
 			kv: []string{"client_id", "no-refresh", "client_secret", ""}, wantScope: defaultScope},
 		{name: "allowed", wantScope: defaultScope + " offline_access", wantRefresh: true},
 	}

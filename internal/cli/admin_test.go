@@ -331,32 +331,14 @@ func TestUsersImport(t *testing.T) {
 func TestKeysCommands(t *testing.T) {
 	h := newHarness(t)
 	h.ok("", "apis", "create", "--identifier", "urn:api") // creates RS256 keys
-	type key struct {
-		KID   string `json:"kid"`
-		Alg   string `json:"alg"`
-		State string `json:"state"`
-	}
-	var before []key
-	h.okJSON(&before, "", "keys", "list")
-	byState := func(ks []key) map[string]string {
-		m := map[string]string{}
-		for _, k := range ks {
-			if k.Alg == "RS256" {
-				m[k.State] = k.KID
-			}
-		}
-		return m
-	}
-	b := byState(before)
+	b := h.rs256Keys()
 	if b["current"] == "" || b["next"] == "" {
-		t.Fatalf("keys list: got %+v, want a current and a next RS256 key", before)
+		t.Fatalf("keys list: got %v, want a current and a next RS256 key", b)
 	}
 	if out := h.ok("", "keys", "list"); !strings.Contains(out, "KID") || !strings.Contains(out, b["current"]) {
 		t.Errorf("keys list: got %q, want a table with the current key", out)
 	}
-	var after []key
-	h.okJSON(&after, "", "keys", "rotate", "--alg", "RS256")
-	a := byState(after)
+	a := h.rs256Keys("keys", "rotate", "--alg", "RS256")
 	if a["current"] != b["next"] || a["previous"] != b["current"] || a["next"] == "" || a["next"] == b["next"] {
 		t.Errorf("after rotate: got %v, want the former next %s current and the former current %s previous", a, b["next"], b["current"])
 	}

@@ -2,6 +2,7 @@ package oauthserver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -153,8 +154,11 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// verifyAccessToken checks an access token this tenant issued: signature (our keys, or the API's
-// HS256 secret), issuer and expiry.
+// verifyAccessToken checks an access token this tenant issued: signature (our published keys,
+// or the API's HS256 secret), issuer, expiry, and that it is an access token at all. An ID
+// token is signed by the same keys and carries the same iss, so without the last check
+// introspection would call it an active access token (RFC 7662 §2.2: active only for a token
+// the server would accept as what it is asked about).
 func (s *Server) verifyAccessToken(ctx context.Context, raw string) (map[string]any, error) {
 	claims, err := s.keys.Verify(ctx, raw)
 	if err != nil {
@@ -166,11 +170,39 @@ func (s *Server) verifyAccessToken(ctx context.Context, raw string) (map[string]
 	if claims["iss"] != s.issuer {
 		return nil, errors.New("token of another issuer")
 	}
+	if !accessTokenShape(raw, claims) {
+		return nil, errors.New("not an access token")
+	}
 	exp, ok := claims["exp"].(float64)
 	if !ok || time.Unix(int64(exp), 0).Before(s.now()) {
 		return nil, errors.New("token expired")
 	}
 	return claims, nil
+}
+
+// accessTokenShape reports whether a verified token of ours is an access token rather than an
+// ID token, by what only the minter can put in it (Rules and Actions cannot set client_id, azp
+// or gty: token.FilterCustomClaims drops them). An RFC 9068 access token has typ "at+jwt" and
+// client_id (RFC 9068 §2.1, §2.2); one in Auth0's dialect has typ "JWT" with azp and gty. An ID
+// token has neither: its aud is the client and it never carries azp or gty here.
+func accessTokenShape(raw string, claims map[string]any) bool {
+	var h struct {
+		Typ string `json:"typ"`
+	}
+	seg, _, _ := strings.Cut(raw, ".")
+	if b, err := base64.RawURLEncoding.DecodeString(seg); err != nil || json.Unmarshal(b, &h) != nil {
+		return false
+	}
+	_, clientID := claims["client_id"]
+	_, azp := claims["azp"]
+	_, gty := claims["gty"]
+	switch h.Typ {
+	case "at+jwt":
+		return clientID
+	case "JWT":
+		return azp && gty
+	}
+	return false
 }
 
 // verifyHS256 tries the signing secret of the API the token names as its audience.

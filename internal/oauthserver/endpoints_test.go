@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesameauth/sesame/internal/store"
+	"github.com/sesameauth/sesame/internal/token"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -320,5 +321,132 @@ func TestForwardedForAndLogs(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// TestIntrospectOnlyAccessTokens: RFC 7662 §2.2 — introspection says active only for an access
+// token of this server that is valid now (or a live refresh token of the asking client), and
+// for anything else answers exactly {"active":false}: ID tokens (RS256 and HS256), tokens of
+// another issuer, HS256 tokens not made with the API's secret, spent refresh tokens.
+func TestIntrospectOnlyAccessTokens(t *testing.T) {
+	e := newEnv(t)
+	e.mustAPI(store.ResourceServer{Identifier: "https://hs.example", SigningAlg: "HS256", Scopes: []store.Scope{{Value: "x"}}})
+	e.mustAPI(store.ResourceServer{Identifier: "https://rfc9068.example", TokenDialect: "rfc9068_profile", Scopes: []store.Scope{{Value: "x"}}})
+	if err := e.st.UpdateClient(t.Context(), appID, func(c *store.Client) error {
+		c.IDTokenAlg = "HS256"
+		c.SecretSealed = e.box.Seal([]byte(appSecret), store.ClientSecretAAD(appID))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rsLogin := e.login("scope", "openid offline_access")
+	spent := rsLogin.str("refresh_token")
+	if r := e.postForm("/oauth/token", refreshForm(spent)); r.Status != http.StatusOK {
+		t.Fatalf("refresh: %d %s", r.Status, r.Raw)
+	}
+	if err := e.st.UpdateClient(t.Context(), appID, func(c *store.Client) error { c.IDTokenAlg = ""; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	rsID := e.login("scope", "openid").str("id_token")
+	spaRT := e.postForm("/oauth/token", url.Values{"grant_type": {"password"}, "client_id": {spaID}, "username": {aliceEmail},
+		"password": {alicePass}, "audience": {apiID}, "scope": {"offline_access"}}).str("refresh_token")
+	other := token.Minter{Keys: e.keys, Issuer: "https://other.example/", Now: e.clock.Now}
+	foreign, _, err := other.AccessToken(t.Context(), token.AccessToken{Subject: e.alice, ClientID: appID, Audience: apiID, GrantType: "password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := signHS(t, []byte("not-the-api-secret-0123456789abcdef"), map[string]any{"iss": e.issuer, "sub": e.alice,
+		"aud": "https://hs.example", "azp": appID, "gty": "password", "iat": e.clock.Now().Unix(), "exp": e.clock.Now().Add(time.Hour).Unix()})
+
+	tests := []struct {
+		name       string
+		token      string
+		wantActive bool
+	}{
+		{"RS256 access token", rsLogin.str("access_token"), true},
+		{"RFC 9068 access token", e.login("audience", "https://rfc9068.example").str("access_token"), true},
+		{"HS256 API access token", e.login("audience", "https://hs.example").str("access_token"), true},
+		{"RS256 ID token", rsID, false},
+		{"HS256 ID token", rsLogin.str("id_token"), false},
+		{"HS256 token not made with the API's secret", forged, false},
+		{"access token of another issuer", foreign, false},
+		{"spent refresh token", spent, false},
+		{"refresh token of another client", spaRT, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.token == "" {
+				t.Fatal("no token to introspect")
+			}
+			r := e.postForm("/oauth/introspect", url.Values{"client_id": {appID}, "client_secret": {appSecret}, "token": {tt.token}})
+			if r.Status != http.StatusOK {
+				t.Fatalf("got %d %s, want 200", r.Status, r.Raw)
+			}
+			if !tt.wantActive {
+				if !cmp.Equal(r.Body, map[string]any{"active": false}) {
+					t.Errorf("got %s, want exactly {\"active\":false}", r.Raw)
+				}
+				return
+			}
+			if r.Body["active"] != true || r.str("token_type") != "access_token" || r.str("sub") != e.alice {
+				t.Errorf("got %s, want an active access token of alice", r.Raw)
+			}
+		})
+	}
+}
+
+// signHS signs claims with HS256 under secret, as a forger who does not know our keys would.
+func signHS(t *testing.T, secret []byte, claims map[string]any) string {
+	t.Helper()
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: secret}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := jwt.Signed(s).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestRevokedKeyStopsVerifying: a key revoked by another process (`sesame keys revoke`) leaves
+// the server's JWKS within token.RefreshInterval, and the access tokens it signed stop working
+// everywhere the server verifies its own tokens: introspection answers active:false and
+// /userinfo 401. Tokens signed afterwards (by the former next key) work.
+func TestRevokedKeyStopsVerifying(t *testing.T) {
+	e := newEnv(t)
+	old := e.login("scope", "openid").str("access_token")
+	kid, _ := e.verify(old).Header["kid"].(string)
+	intro := func(tok string) response {
+		return e.postForm("/oauth/introspect", url.Values{"client_id": {appID}, "client_secret": {appSecret}, "token": {tok}})
+	}
+	if r := intro(old); r.Body["active"] != true {
+		t.Fatalf("before revocation: introspect %s, want active", r.Raw)
+	}
+
+	cli := token.NewKeys(e.st, e.box, e.clock.Now)
+	if _, err := cli.Revoke(t.Context(), kid); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(token.RefreshInterval)
+
+	if set := e.jwks(); len(set.Key(kid)) != 0 || len(set.Keys) == 0 {
+		t.Errorf("JWKS after revocation: got %d keys, %d with the revoked kid %s; want it gone", len(set.Keys), len(set.Key(kid)), kid)
+	}
+	if r := intro(old); !cmp.Equal(r.Body, map[string]any{"active": false}) {
+		t.Errorf("introspect a token of the revoked key: got %s, want {\"active\":false}", r.Raw)
+	}
+	if r := e.get("/userinfo", "Authorization", "Bearer "+old); r.Status != http.StatusUnauthorized || r.str("error") != "invalid_token" {
+		t.Errorf("userinfo with a token of the revoked key: got %d %s, want 401 invalid_token", r.Status, r.Raw)
+	}
+	fresh := e.login("scope", "openid").str("access_token")
+	if got, _ := e.verify(fresh).Header["kid"].(string); got == kid {
+		t.Errorf("token signed after revocation: kid %s, want another key", got)
+	}
+	if r := intro(fresh); r.Body["active"] != true {
+		t.Errorf("introspect a token signed after revocation: %s, want active", r.Raw)
+	}
+	if r := e.get("/userinfo", "Authorization", "Bearer "+fresh); r.Status != http.StatusOK {
+		t.Errorf("userinfo with a token signed after revocation: got %d %s, want 200", r.Status, r.Raw)
 	}
 }

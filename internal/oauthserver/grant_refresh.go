@@ -119,9 +119,10 @@ func (g refreshGrant) login(ctx context.Context, ex *exchange) error {
 		}
 	}
 	ex.family, ex.authTime, ex.amr = &fam, fam.AuthTime, fam.AMR
-	if red.Next != nil && !tok.RotatedAt.IsZero() && !(red.Leeway > 0 && now.Sub(tok.RotatedAt) <= red.Leeway) {
-		// A replay of a rotated token: the redemption revokes the family (RFC 9700 §4.14.2)
-		// whatever Rules and Actions would say, so it runs now and they never do.
+	if red.Replays(tok.RotatedAt) {
+		// A replay of a spent token (with rotation outside the leeway, or with a policy switched
+		// to non-rotating since): the redemption revokes the family (RFC 9700 §4.14.2) whatever
+		// Rules and Actions would say, so it runs now and they never do.
 		return redeem(ctx)
 	}
 	ex.spend = redeem

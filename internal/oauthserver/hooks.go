@@ -133,8 +133,13 @@ func (s *Server) runHooks(ctx context.Context, ex *exchange) error {
 	}
 	ex.accessClaims, ex.idClaims = merge(ex.accessClaims, access), merge(ex.idClaims, id)
 	if out.ScopesChanged {
-		// Auth0 lets an Action add any scope string, defined by the API or not.
+		// Auth0 lets an Action add any scope string, defined by the API or not, except that
+		// offline_access obeys the same rule as a requested one: silently dropped unless the
+		// API allows offline access and the client has the refresh_token grant.
 		ex.scopes = out.Scopes
+		if !offlineAllowed(ex.api, ex.client.Client) {
+			ex.scopes = slices.DeleteFunc(ex.scopes, func(sc string) bool { return sc == "offline_access" })
+		}
 	}
 	if out.MFA {
 		ex.mfaRequired = true

@@ -492,3 +492,54 @@ func BenchmarkRefreshActionOverhead(b *testing.B) {
 		b.ReportMetric(float64(withCPU-baseCPU)/float64(baseCPU), "added-cpu-ratio")
 	}
 }
+
+// TestActionOfflineAccessObeysScopeRules: offline_access added by an Action gives a refresh
+// token only where a requested one would (WIRE.md §1): an API that allows offline access and a
+// client with the refresh_token grant. Elsewhere it is silently dropped from the granted scope.
+func TestActionOfflineAccessObeysScopeRules(t *testing.T) {
+	cases := []struct {
+		name        string
+		setup       func(e *env)
+		kv          []string
+		wantScope   string
+		wantRefresh bool
+	}{
+		{name: "no audience", kv: []string{"audience", "", "scope", "openid"},
+			wantScope: "openid profile email address phone"},
+		{name: "API without offline access", setup: func(e *env) {
+			e.mustAPI(store.ResourceServer{Identifier: "https://no-offline", Scopes: []store.Scope{{Value: "x"}}})
+		}, kv: []string{"audience", "https://no-offline"}, wantScope: "x"},
+		{name: "client without the refresh_token grant", setup: (*env).noRefreshClient,
+			kv: []string{"client_id", "no-refresh", "client_secret", ""}, wantScope: defaultScope},
+		{name: "allowed", wantScope: defaultScope + " offline_access", wantRefresh: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.setup != nil {
+				tc.setup(e)
+			}
+			e.putAction("offline", action(`api.accessToken.addScope('offline_access');`), nil)
+			e.bind("offline")
+			r := e.postForm("/oauth/token", passwordForm(tc.kv...))
+			if r.Status != http.StatusOK {
+				t.Fatalf("got %d %s, want 200", r.Status, r.Raw)
+			}
+			if got := r.str("scope"); got != tc.wantScope {
+				t.Errorf("response scope: got %q, want %q", got, tc.wantScope)
+			}
+			if got := e.verify(r.str("access_token")).Claims["scope"]; got != tc.wantScope {
+				t.Errorf("access token scope: got %v, want %q", got, tc.wantScope)
+			}
+			rt := r.str("refresh_token")
+			if (rt != "") != tc.wantRefresh {
+				t.Fatalf("refresh_token present: got %v, want %v (%s)", rt != "", tc.wantRefresh, r.Raw)
+			}
+			if rt != "" {
+				if r := e.postForm("/oauth/token", refreshForm(rt)); r.Status != http.StatusOK {
+					t.Errorf("refresh with the Action's refresh token: got %d %s, want 200", r.Status, r.Raw)
+				}
+			}
+		})
+	}
+}

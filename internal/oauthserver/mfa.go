@@ -24,15 +24,32 @@ const (
 	grantMFARecoveryCode = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
 )
 
-// mfaGate pauses a password login that needs a second factor (tenant policy always, or a
-// Rule or Action asked for it): the client gets mfa_required and an mfa_token to resume the
-// login with an MFA grant. Refresh grants pass: their family was issued after MFA if the
-// login needed it.
+// mfaGate pauses a login that needs a second factor: the client gets mfa_required and an
+// mfa_token to resume the login with an MFA grant.
+//
+// A password login needs one under the tenant policy always, or when a Rule or Action asks
+// (context.multifactor, api.multifactor.enable). A refresh exchange is not held to the tenant
+// policy (its family was issued after MFA if the login needed it), but a Rule or Action that
+// asks for MFA on it is obeyed, never ignored: the exchange fails closed with the same 403
+// mfa_required (+ mfa_token, mfa_requirements) as a password login, and spends nothing (the
+// dispatcher redeems the refresh token only after this gate). This is Auth0's answer: its
+// "Use refresh tokens" page (auth0.com/docs/secure/tokens/refresh-tokens/use-refresh-tokens)
+// says an MFA-enabling Action makes the refresh exchange fail unless it returns early for
+// event.transaction.protocol "oauth2-refresh-token", and that the refresh token flow returns
+// mfa_required with an mfa_token for the MFA API; auth0/docs#3943 ("MFA is now supported in
+// /oauth/token with grant_type:refresh_token"); Auth0.Android#562 and auth0-react#501 show
+// SDKs receiving "403 mfa_required" from a refresh. Decision: the MFA grant that completes
+// such a transaction resumes it like a paused password login: new tokens, and a new refresh
+// family when offline_access was granted; the presented refresh token is left as it was.
 func (s *Server) mfaGate(ctx context.Context, ex *exchange) error {
-	if ex.grantType != grantPassword && ex.grantType != grantPasswordRealm {
-		return nil
+	need := false
+	switch ex.grantType {
+	case grantPassword, grantPasswordRealm:
+		need = ex.mfaRequired || ex.tenant.MFAPolicy == store.MFAAlways
+	case grantRefreshToken:
+		need = ex.mfaRequired
 	}
-	if ex.tenant.MFAPolicy != store.MFAAlways && !ex.mfaRequired {
+	if !need {
 		return nil
 	}
 	t := store.MFATransaction{UserID: ex.user.UserID, ClientID: ex.client.ClientID, Connection: ex.connection.Name,

@@ -2,6 +2,7 @@ package oauthserver_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -188,4 +189,33 @@ func TestRefreshScopes(t *testing.T) {
 	f := refreshForm(rt, "client_id", spaID)
 	f.Del("client_secret")
 	wantInvalidRefresh(t, e.postForm("/oauth/token", f), invalidRefresh)
+}
+
+// TestSpentTokenAfterSwitchToNonRotating: a token rotated while the client rotated stays spent
+// after the client is switched to non-rotating tokens. Presenting it is reuse (RFC 9700
+// §4.14.2): 403 invalid_grant, a ferrt event, and the family dies, so the successor the
+// client kept is refused too (Decision: same as reuse under rotation, also within the leeway:
+// a spent token never comes back to life, whatever today's policy).
+func TestSpentTokenAfterSwitchToNonRotating(t *testing.T) {
+	for _, leeway := range []int{0, 60} {
+		t.Run(fmt.Sprintf("leeway %d", leeway), func(t *testing.T) {
+			e := newEnv(t)
+			e.setPolicy(store.RefreshTokenPolicy{RotationType: "rotating", Leeway: leeway})
+			rt1 := e.login("scope", "offline_access").str("refresh_token")
+			r := e.postForm("/oauth/token", refreshForm(rt1))
+			rt2 := r.str("refresh_token")
+			if r.Status != http.StatusOK || rt2 == "" || rt2 == rt1 {
+				t.Fatalf("rotating refresh: got %d %s, want 200 with a new refresh token", r.Status, r.Raw)
+			}
+			e.setPolicy(store.RefreshTokenPolicy{RotationType: "non-rotating", Leeway: leeway})
+			e.clock.Advance(time.Second)
+
+			wantInvalidRefresh(t, e.postForm("/oauth/token", refreshForm(rt1)), invalidRefresh)
+			if ev := e.lastLog("ferrt"); ev.UserID != e.alice {
+				t.Errorf("ferrt event: got user %q, want %q", ev.UserID, e.alice)
+			}
+			wantInvalidRefresh(t, e.postForm("/oauth/token", refreshForm(rt2)), invalidRefresh)
+			wantInvalidRefresh(t, e.postForm("/oauth/token", refreshForm(rt1)), invalidRefresh)
+		})
+	}
 }

@@ -73,8 +73,16 @@ func grantScopes(requested []string, api *store.ResourceServer, userPerms []dire
 			scopes = append(scopes, sc.Value)
 		}
 	}
-	if want["offline_access"] && api.AllowOfflineAccess && slices.Contains(client.GrantTypes, grantRefreshToken) {
+	if want["offline_access"] && offlineAllowed(api, client) {
 		scopes = append(scopes, "offline_access")
 	}
 	return scopes, perms
+}
+
+// offlineAllowed reports whether offline_access (a refresh token) may be granted: only for an
+// API that allows offline access, to a client that may use the refresh_token grant (WIRE.md
+// §1). A token for /userinfo alone (no API) never carries it. The rule holds for scopes that
+// Rules and Actions add as much as for requested ones.
+func offlineAllowed(api *store.ResourceServer, client store.Client) bool {
+	return api != nil && api.AllowOfflineAccess && slices.Contains(client.GrantTypes, grantRefreshToken)
 }

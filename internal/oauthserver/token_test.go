@@ -128,6 +128,19 @@ func TestTokenErrors(t *testing.T) {
 	golden(t, "token-errors.golden", []byte(bodies.String()))
 }
 
+// noRefreshClient adds the public client "no-refresh", which may not use the refresh_token
+// grant, enabled on the default connection.
+func (e *env) noRefreshClient() {
+	e.t.Helper()
+	e.mustClient(store.Client{ClientID: "no-refresh", TokenEndpointAuthMethod: "none", GrantTypes: []string{"password"}})
+	if err := e.st.UpdateConnection(context.Background(), connName, func(c *store.Connection) error {
+		c.EnabledClients = append(c.EnabledClients, "no-refresh")
+		return nil
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // TestScopeRules covers the scope rules of the password grants (WIRE.md §1).
 func TestScopeRules(t *testing.T) {
 	tests := []struct {
@@ -149,15 +162,8 @@ func TestScopeRules(t *testing.T) {
 		{name: "offline_access not allowed by API", setup: func(e *env) {
 			e.mustAPI(store.ResourceServer{Identifier: "https://no-offline", Scopes: []store.Scope{{Value: "x"}}})
 		}, kv: []string{"audience", "https://no-offline", "scope", "offline_access"}, wantScope: "x"},
-		{name: "offline_access without refresh grant", setup: func(e *env) {
-			e.mustClient(store.Client{ClientID: "no-refresh", TokenEndpointAuthMethod: "none", GrantTypes: []string{"password"}})
-			if err := e.st.UpdateConnection(context.Background(), connName, func(c *store.Connection) error {
-				c.EnabledClients = append(c.EnabledClients, "no-refresh")
-				return nil
-			}); err != nil {
-				e.t.Fatal(err)
-			}
-		}, kv: []string{"client_id", "no-refresh", "client_secret", "", "scope", "offline_access"}, wantScope: defaultScope},
+		{name: "offline_access without refresh grant", setup: (*env).noRefreshClient,
+			kv: []string{"client_id", "no-refresh", "client_secret", "", "scope", "offline_access"}, wantScope: defaultScope},
 		{name: "RBAC intersects with permissions", setup: func(e *env) {
 			e.mustAPI(store.ResourceServer{Identifier: "https://rbac", EnforcePolicies: true, TokenDialect: "access_token_authz",
 				Scopes: []store.Scope{{Value: "read:a"}, {Value: "write:a"}}})

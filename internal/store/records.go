@@ -190,6 +190,8 @@ const (
 	KeyCurrent  = "current"
 	KeyPrevious = "previous"
 	KeyRetired  = "retired"
+	// KeyRevoked is a key withdrawn before its time (compromised): never published again.
+	KeyRevoked = "revoked"
 )
 
 // SigningKey is an asymmetric key for one JWS algorithm.
@@ -197,13 +199,14 @@ type SigningKey struct {
 	KID string
 	// Alg is the JWS algorithm the key is for (RS256, PS256, RS512, ES256, EdDSA).
 	Alg string
-	// State is KeyNext, KeyCurrent, KeyPrevious or KeyRetired.
+	// State is KeyNext, KeyCurrent, KeyPrevious, KeyRetired or KeyRevoked.
 	State string
 	// PrivateSealed is the PKCS#8 DER private key sealed with the key-encryption key.
 	PrivateSealed []byte
 	CreatedAt     time.Time
 	ActivatedAt   time.Time
-	// PublishUntil is how long a previous key stays in the JWKS.
+	// PublishUntil is how long a previous key stays in the JWKS; for a revoked key, when it
+	// was revoked (it was published until then).
 	PublishUntil time.Time
 }
 

@@ -166,13 +166,27 @@ const MaxFamiliesPerUserClient = 200
 //     new Next (a retry within the reuse window). A token rotated longer ago is reuse: the family
 //     is revoked, that is committed, and ErrReused returned.
 //   - Non-rotating (Next == nil): the token stays valid and its IdleExpiresAt becomes
-//     IdleExpiresAt (unless that is zero).
+//     IdleExpiresAt (unless that is zero). A token rotated while the client still rotated is
+//     spent all the same: presenting it is reuse (see Replays).
 type Redemption struct {
 	Hash          string
 	Now           time.Time
 	Leeway        time.Duration
 	Next          *RefreshToken
 	IdleExpiresAt time.Time
+}
+
+// Replays reports whether presenting a token rotated at rotatedAt (zero: never rotated) is a
+// replay of a spent token, which revokes its family (RFC 9700 §4.14.2). With rotation a spent
+// token may be retried only within Leeway (a client that lost the answer gets a successor).
+// Without rotation (Next == nil: the client was switched to non-rotating tokens since) a spent
+// token is never valid again, whatever the policy today: its successor is the live token, and
+// the old one coming back means two parties hold the family.
+func (r Redemption) Replays(rotatedAt time.Time) bool {
+	if rotatedAt.IsZero() {
+		return false
+	}
+	return r.Next == nil || r.Leeway <= 0 || r.Now.Sub(rotatedAt) > r.Leeway
 }
 
 // SigningKeys stores asymmetric signing keys, private parts sealed by the caller.
@@ -187,6 +201,14 @@ type SigningKeys interface {
 	// (PublishUntil = publishUntil), the next key becomes current (ActivatedAt = now), newNext is
 	// stored as next, and previous keys whose PublishUntil has passed become retired.
 	RotateSigningKeys(ctx context.Context, alg string, newNext SigningKey, now, publishUntil time.Time) error
+	// RevokeSigningKey withdraws a compromised key at once, in one transaction: it becomes
+	// revoked (PublishUntil = now), so it leaves the JWKS and verifies nothing on any node. A
+	// current key is first replaced as a rotation would (the next key becomes current,
+	// ActivatedAt = now), and a current or next key's place as next is taken by newNext, which
+	// they require (ErrNotFound without one; ErrNotFound also for a current key without a next
+	// key to take over: the only key is never revoked). ErrNotFound for an unknown kid,
+	// ErrConflict when the key is already revoked. It returns the key as it was before.
+	RevokeSigningKey(ctx context.Context, kid string, newNext *SigningKey, now time.Time) (SigningKey, error)
 }
 
 // Replay remembers single-use values (client-assertion jti, mfa_token ids).

@@ -240,6 +240,61 @@ func (k *Keys) Rotate(ctx context.Context, alg string) error {
 	return nil
 }
 
+// Revocation is what Revoke did: the key withdrawn, as it was before, and the current key of
+// its algorithm afterwards (the one that signs now).
+type Revocation struct {
+	Revoked KeyInfo
+	Current string
+}
+
+// Revoke withdraws a compromised key at once (emergency revocation), unlike Rotate, which keeps
+// the rotated-out key published for PreviousKeyTTL: the key leaves the JWKS and stops verifying
+// tokens (Verify, hence introspection and /userinfo) on this node now and on every other node
+// at its next store read, within RefreshInterval. A current key is rotated out first (the next
+// key, already published, starts signing) and a current or next key is replaced by a freshly
+// generated next key, all in one store transaction. The only key of an algorithm (a current
+// key without a next one to take over) is never revoked: ErrNoKey.
+func (k *Keys) Revoke(ctx context.Context, kid string) (Revocation, error) {
+	recs, err := k.st.ListSigningKeys(ctx)
+	if err != nil {
+		return Revocation{}, fmt.Errorf("token: listing signing keys: %w", err)
+	}
+	i := slices.IndexFunc(recs, func(r store.SigningKey) bool { return r.KID == kid })
+	if i < 0 {
+		return Revocation{}, fmt.Errorf("token: no signing key %q: %w", kid, store.ErrNotFound)
+	}
+	r := recs[i]
+	var newNext *store.SigningKey
+	switch r.State {
+	case store.KeyRevoked:
+		return Revocation{}, fmt.Errorf("token: signing key %s is already revoked: %w", kid, store.ErrConflict)
+	case store.KeyCurrent, store.KeyNext:
+		if r.State == store.KeyCurrent && !hasKey(recs, r.Alg, store.KeyNext) {
+			return Revocation{}, fmt.Errorf("%w: %s is the only %s key and there is no next key to take over; run the server once, or Ensure, first",
+				ErrNoKey, kid, r.Alg)
+		}
+		rec, err := k.newRecord(r.Alg, store.KeyNext)
+		if err != nil {
+			return Revocation{}, err
+		}
+		newNext = &rec
+	}
+	defer k.invalidate()
+	before, err := k.st.RevokeSigningKey(ctx, kid, newNext, k.now().UTC())
+	if err != nil {
+		return Revocation{}, fmt.Errorf("token: revoking signing key %s: %w", kid, err)
+	}
+	out := Revocation{Revoked: KeyInfo{KID: before.KID, Alg: before.Alg, State: before.State, CreatedAt: before.CreatedAt,
+		ActivatedAt: before.ActivatedAt, PublishUntil: before.PublishUntil}}
+	if recs, err = k.st.ListSigningKeys(ctx); err != nil {
+		return out, fmt.Errorf("token: listing signing keys: %w", err)
+	}
+	if j := slices.IndexFunc(recs, func(r store.SigningKey) bool { return r.Alg == before.Alg && r.State == store.KeyCurrent }); j >= 0 {
+		out.Current = recs[j].KID
+	}
+	return out, nil
+}
+
 // List returns every stored key, retired ones included, ordered as the store orders them.
 func (k *Keys) List(ctx context.Context) ([]KeyInfo, error) {
 	recs, err := k.st.ListSigningKeys(ctx)

@@ -694,3 +694,109 @@ func TestConcurrentSigning(t *testing.T) {
 		}
 	}
 }
+
+// TestRevoke: emergency revocation withdraws a key at once, unlike rotation. The revoking node
+// (the CLI) drops it from the JWKS and from verification immediately; another node over the
+// same store does within RefreshInterval. A revoked current key hands signing to the published
+// next key, and a fresh next key is published. The only key of an algorithm is never revoked.
+func TestRevoke(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			f := newFixtureOn(t, b.open(t), "ES256")
+			node := token.NewKeys(f.st, f.box, f.clock.Now) // another server node
+			cur, next := f.kid(t, "ES256", "current"), f.kid(t, "ES256", "next")
+			signed := sign(t, f.keys, "ES256")
+			for _, k := range []*token.Keys{f.keys, node} {
+				if _, err := k.Verify(ctx, signed); err != nil {
+					t.Fatalf("before revocation: %v", err)
+				}
+			}
+
+			rev, err := f.keys.Revoke(ctx, cur)
+			if err != nil {
+				t.Fatalf("Revoke(current): %v", err)
+			}
+			if rev.Revoked.KID != cur || rev.Revoked.State != "current" || rev.Current != next {
+				t.Errorf("Revoke(current): got %+v, want %s (was current) with %s signing now", rev, cur, next)
+			}
+			newNext := f.kid(t, "ES256", "next")
+			if got := f.kid(t, "ES256", "current"); got != next || newNext == next {
+				t.Errorf("after revoking the current key: current %s next %s, want current %s and a new next", got, newNext, next)
+			}
+			if info := keyInfo(t, f.keys, cur); info.State != "revoked" || !info.PublishUntil.Equal(t0) {
+				t.Errorf("revoked key: got state %s until %v, want revoked at %v", info.State, info.PublishUntil, t0)
+			}
+			// On the revoking node: gone at once.
+			if kids := jwksKIDs(t, f.keys); slices.Contains(kids, cur) || !slices.Contains(kids, next) || !slices.Contains(kids, newNext) {
+				t.Errorf("JWKS right after Revoke: got %v, want %s gone and %s, %s published", kids, cur, next, newNext)
+			}
+			if _, err := f.keys.Verify(ctx, signed); !errors.Is(err, token.ErrInvalidToken) {
+				t.Errorf("token of the revoked key: got %v, want ErrInvalidToken", err)
+			}
+			if got := kidOf(t, sign(t, f.keys, "ES256")); got != next {
+				t.Errorf("signing kid after Revoke: got %s, want %s", got, next)
+			}
+			// On the other node: gone within RefreshInterval.
+			f.clock.Advance(token.RefreshInterval)
+			if kids := jwksKIDs(t, node); slices.Contains(kids, cur) {
+				t.Errorf("other node's JWKS %s after Revoke: got %v, want %s gone", token.RefreshInterval, kids, cur)
+			}
+			if _, err := node.Verify(ctx, signed); !errors.Is(err, token.ErrInvalidToken) {
+				t.Errorf("other node, token of the revoked key: got %v, want ErrInvalidToken", err)
+			}
+			if got := kidOf(t, sign(t, node, "ES256")); got != next {
+				t.Errorf("other node's signing kid: got %s, want %s", got, next)
+			}
+
+			// A previous key is revoked without any handover.
+			if err := f.keys.Rotate(ctx, "ES256"); err != nil {
+				t.Fatal(err)
+			}
+			if rev, err := f.keys.Revoke(ctx, next); err != nil || rev.Current != newNext {
+				t.Errorf("Revoke(previous): got %+v, %v; want %s still signing", rev, err, newNext)
+			}
+			if kids := jwksKIDs(t, f.keys); slices.Contains(kids, next) {
+				t.Errorf("JWKS after revoking the previous key: got %v, want %s gone", kids, next)
+			}
+
+			for _, tc := range []struct {
+				kid  string
+				want error
+			}{{cur, store.ErrConflict}, {"no-such-kid", store.ErrNotFound}} {
+				if _, err := f.keys.Revoke(ctx, tc.kid); !errors.Is(err, tc.want) {
+					t.Errorf("Revoke(%s): got %v, want %v", tc.kid, err, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestRevokeOnlyKey: a current key with no next key to take over is the only key of its
+// algorithm; revoking it would leave nothing to sign with, so it is refused and nothing changes.
+func TestRevokeOnlyKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "RS256")
+	recs, err := f.st.ListSigningKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := &tokentest.SigningKeys{}
+	for _, r := range recs {
+		if r.State == store.KeyCurrent {
+			if err := only.CreateSigningKey(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	keys := token.NewKeys(only, f.box, f.clock.Now)
+	kid := f.kid(t, "RS256", "current")
+	if _, err := keys.Revoke(t.Context(), kid); !errors.Is(err, token.ErrNoKey) {
+		t.Fatalf("Revoke(the only key): got %v, want ErrNoKey", err)
+	}
+	if got, _ := only.ListSigningKeys(t.Context()); len(got) != 1 || got[0].State != store.KeyCurrent {
+		t.Errorf("keys after the refusal: got %+v, want the one current key unchanged", got)
+	}
+}

@@ -71,6 +71,57 @@ func (s *Store) RotateSigningKeys(ctx context.Context, alg string, newNext store
 	})
 }
 
+// RevokeSigningKey withdraws a key at once; see store.SigningKeys. The key is read, its alg
+// locked and the key read again, so that a rotation or revocation running on another node is
+// either wholly before or wholly after this one.
+func (s *Store) RevokeSigningKey(ctx context.Context, kid string, newNext *store.SigningKey, now time.Time) (store.SigningKey, error) {
+	var before store.SigningKey
+	err := s.inTx(ctx, func(tx querier) error {
+		k, err := getRow(ctx, s, tx, signingKeys, kid)
+		if err != nil {
+			return err
+		}
+		if s.d.lockKeys != "" {
+			if _, err := tx.ExecContext(ctx, s.q(s.d.lockKeys), k.Alg); err != nil {
+				return fmt.Errorf("sqlstore: locking %s signing keys: %w", k.Alg, err)
+			}
+			if k, err = getRow(ctx, s, tx, signingKeys, kid); err != nil {
+				return err
+			}
+		}
+		before = k
+		switch k.State {
+		case store.KeyRevoked:
+			return fmt.Errorf("sqlstore: signing key %s is already revoked: %w", kid, store.ErrConflict)
+		case store.KeyCurrent, store.KeyNext:
+			if newNext == nil {
+				return fmt.Errorf("sqlstore: revoking the %s %s key needs a new next key: %w", k.State, k.Alg, store.ErrNotFound)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE signing_keys SET state = 'revoked', publish_until = ? WHERE kid = ?`),
+			timeVal(now), kid); err != nil {
+			return s.writeErr("revoking", "signing key", kid, err)
+		}
+		if k.State == store.KeyCurrent {
+			n, err := affected(tx.ExecContext(ctx, s.q(`UPDATE signing_keys SET state = 'current', activated_at = ? WHERE alg = ? AND state = 'next'`),
+				timeVal(now), k.Alg))
+			if err != nil {
+				return s.writeErr("promoting the next key", "for alg", k.Alg, err)
+			}
+			if n == 0 {
+				return fmt.Errorf("sqlstore: %s is the only %s key, there is no next key to take over: %w", kid, k.Alg, store.ErrNotFound)
+			}
+		}
+		if k.State == store.KeyCurrent || k.State == store.KeyNext {
+			next := *newNext
+			next.Alg, next.State = k.Alg, store.KeyNext
+			return insertRow(ctx, s, tx, signingKeys, &next)
+		}
+		return nil
+	})
+	return before, err
+}
+
 // useOnce inserts a key, or replaces it only when it has expired: one atomic statement.
 const useOnce = `INSERT INTO used_once (use_key, expires_at) VALUES (?, ?)
 ON CONFLICT (use_key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?`

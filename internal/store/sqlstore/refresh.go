@@ -114,7 +114,7 @@ func (s *Store) RedeemRefreshToken(ctx context.Context, r store.Redemption) (sto
 		}
 		fam = f
 		switch {
-		case !f.RevokedAt.IsZero() && r.Next != nil && !t.RotatedAt.IsZero() && !withinLeeway(r, t.RotatedAt):
+		case !f.RevokedAt.IsZero() && r.Replays(t.RotatedAt):
 			// A replay of a rotated token is reuse whether or not the family already died,
 			// so that every loser of a concurrent race hears the same answer.
 			return fmt.Errorf("sqlstore: refresh-token family %s: %w", f.ID, store.ErrReused)
@@ -122,6 +122,10 @@ func (s *Store) RedeemRefreshToken(ctx context.Context, r store.Redemption) (sto
 			return fmt.Errorf("sqlstore: refresh-token family %s: %w", f.ID, store.ErrRevoked)
 		case reached(f.ExpiresAt, r.Now), reached(t.IdleExpiresAt, r.Now):
 			return fmt.Errorf("sqlstore: refresh-token family %s: %w", f.ID, store.ErrExpired)
+		case r.Replays(t.RotatedAt):
+			// A spent token: outside the leeway, or presented without rotation (the client was
+			// switched to non-rotating tokens after this one was rotated).
+			return s.revokeReused(ctx, tx, r, &fam)
 		}
 
 		if r.Next == nil {
@@ -144,15 +148,8 @@ func (s *Store) RedeemRefreshToken(ctx context.Context, r store.Redemption) (sto
 			if err := tx.QueryRowContext(ctx, s.q(tokenRotated), r.Hash).Scan(timeCol{&rotatedAt}); err != nil {
 				return fmt.Errorf("sqlstore: re-reading refresh token: %w", err)
 			}
-			if !withinLeeway(r, rotatedAt) {
-				// RFC 9700 §4.14.2: reuse of a rotated token revokes the whole family.
-				if _, err := tx.ExecContext(ctx, s.q(revokeFamily), timeVal(r.Now), f.ID); err != nil {
-					return fmt.Errorf("sqlstore: revoking refresh-token family: %w", err)
-				}
-				if fam.RevokedAt.IsZero() {
-					fam.RevokedAt = r.Now
-				}
-				return commitThen{fmt.Errorf("sqlstore: refresh-token family %s: %w", f.ID, store.ErrReused)}
+			if r.Replays(rotatedAt) {
+				return s.revokeReused(ctx, tx, r, &fam)
 			}
 		}
 		next := *r.Next
@@ -162,11 +159,17 @@ func (s *Store) RedeemRefreshToken(ctx context.Context, r store.Redemption) (sto
 	return fam, err
 }
 
-// withinLeeway reports whether a token rotated at rotatedAt may still be exchanged (a client
-// retrying a request whose answer it lost). Leeway 0 means no window at all, not even the same
-// instant.
-func withinLeeway(r store.Redemption, rotatedAt time.Time) bool {
-	return r.Leeway > 0 && r.Now.Sub(rotatedAt) <= r.Leeway
+// revokeReused revokes fam for the replay of a spent token (RFC 9700 §4.14.2: reuse of a
+// rotated token revokes the whole family) and ends the transaction with ErrReused, committing
+// the revocation.
+func (s *Store) revokeReused(ctx context.Context, tx querier, r store.Redemption, fam *store.RefreshFamily) error {
+	if _, err := tx.ExecContext(ctx, s.q(revokeFamily), timeVal(r.Now), fam.ID); err != nil {
+		return fmt.Errorf("sqlstore: revoking refresh-token family: %w", err)
+	}
+	if fam.RevokedAt.IsZero() {
+		fam.RevokedAt = r.Now
+	}
+	return commitThen{fmt.Errorf("sqlstore: refresh-token family %s: %w", fam.ID, store.ErrReused)}
 }
 
 // reached reports whether a deadline is set and now is at or past it.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -107,6 +108,82 @@ func testSigningKeys(t *testing.T, newStore NewStore) {
 				after, err := s.ListSigningKeys(ctx())
 				must(t, "ListSigningKeys", err)
 				diff(t, "keys after a refused rotation", after, before)
+			})
+		}
+	})
+	t.Run("revoke", func(t *testing.T) {
+		// seed: RS256 current, next, previous and retired; ES256 a lone current key.
+		seed := func() []store.SigningKey {
+			cur := key("cur", "RS256", store.KeyCurrent, time.Second)
+			cur.ActivatedAt = at(time.Second)
+			prev := key("prev", "RS256", store.KeyPrevious, 0)
+			prev.PublishUntil = at(50 * time.Hour)
+			return []store.SigningKey{key("old", "RS256", store.KeyRetired, 0), prev, cur,
+				key("nxt", "RS256", store.KeyNext, 2*time.Second), key("es", "ES256", store.KeyCurrent, 3*time.Second)}
+		}
+		newNext := key("new", "", "", 4*time.Second)
+		now := at(time.Hour)
+		tests := []struct {
+			name    string
+			kid     string
+			newNext *store.SigningKey
+			want    error
+			// after edits the seeded keys (by kid) into what revocation leaves; nil: unchanged.
+			after func(m map[string]*store.SigningKey) []store.SigningKey
+		}{
+			{"current hands over to next", "cur", &newNext, nil, func(m map[string]*store.SigningKey) []store.SigningKey {
+				m["cur"].State, m["cur"].PublishUntil = store.KeyRevoked, now
+				m["nxt"].State, m["nxt"].ActivatedAt = store.KeyCurrent, now
+				n := newNext
+				n.Alg, n.State = "RS256", store.KeyNext
+				return []store.SigningKey{n}
+			}},
+			{"next is replaced", "nxt", &newNext, nil, func(m map[string]*store.SigningKey) []store.SigningKey {
+				m["nxt"].State, m["nxt"].PublishUntil = store.KeyRevoked, now
+				n := newNext
+				n.Alg, n.State = "RS256", store.KeyNext
+				return []store.SigningKey{n}
+			}},
+			{"previous", "prev", nil, nil, func(m map[string]*store.SigningKey) []store.SigningKey {
+				m["prev"].State, m["prev"].PublishUntil = store.KeyRevoked, now
+				return nil
+			}},
+			{"retired", "old", nil, nil, func(m map[string]*store.SigningKey) []store.SigningKey {
+				m["old"].State, m["old"].PublishUntil = store.KeyRevoked, now
+				return nil
+			}},
+			{"unknown kid", "nope", &newNext, store.ErrNotFound, nil},
+			{"the only key of an alg", "es", &newNext, store.ErrNotFound, nil},
+			{"current without a new next key", "cur", nil, store.ErrNotFound, nil},
+			{"next without a new next key", "nxt", nil, store.ErrNotFound, nil},
+			{"new next key's kid is taken", "cur", func() *store.SigningKey { k := key("prev", "", "", 0); return &k }(), store.ErrConflict, nil},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				keys := seed()
+				for _, k := range keys {
+					must(t, "CreateSigningKey", s.CreateSigningKey(ctx(), k))
+				}
+				before, err := s.RevokeSigningKey(ctx(), tc.kid, tc.newNext, now)
+				wantErr(t, "RevokeSigningKey", err, tc.want)
+				want := slices.Clone(keys)
+				if tc.after != nil {
+					m := map[string]*store.SigningKey{}
+					for i := range want {
+						m[want[i].KID] = &want[i]
+					}
+					diff(t, "key returned", before, keys[slices.IndexFunc(keys, func(k store.SigningKey) bool { return k.KID == tc.kid })])
+					want = append(want, tc.after(m)...)
+				}
+				slices.SortStableFunc(want, func(a, b store.SigningKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
+				got, err := s.ListSigningKeys(ctx())
+				must(t, "ListSigningKeys", err)
+				diff(t, "keys after RevokeSigningKey", got, want)
+				if tc.want == nil {
+					_, err := s.RevokeSigningKey(ctx(), tc.kid, tc.newNext, now)
+					wantErr(t, "RevokeSigningKey again", err, store.ErrConflict)
+				}
 			})
 		}
 	})

@@ -193,6 +193,34 @@ func testRefreshTokens(t *testing.T, newStore NewStore) {
 		}
 	})
 
+	t.Run("spent token after a switch to non-rotating", func(t *testing.T) {
+		// A token rotated while the client rotated stays spent when the client no longer
+		// rotates: presenting it is reuse, also within what was the leeway, and the family dies.
+		for _, leeway := range []time.Duration{0, time.Hour} {
+			t.Run(fmt.Sprintf("leeway %s", leeway), func(t *testing.T) {
+				s := seedFamily(t, newStore, nil)
+				_, err := s.RedeemRefreshToken(ctx(), rotate("h1", "h2", at(time.Minute), leeway))
+				must(t, "rotating RedeemRefreshToken", err)
+				red := store.Redemption{Hash: "h1", Now: at(2 * time.Minute), Leeway: leeway, IdleExpiresAt: at(time.Hour)}
+				fam, err := s.RedeemRefreshToken(ctx(), red)
+				wantErr(t, "non-rotating RedeemRefreshToken of the spent token", err, store.ErrReused)
+				if !fam.RevokedAt.Equal(at(2 * time.Minute)) {
+					t.Errorf("returned family RevokedAt: got %v, want %v", fam.RevokedAt, at(2*time.Minute))
+				}
+				if f, tok := getToken(t, s, "h1"); !f.RevokedAt.Equal(at(2*time.Minute)) || !tok.IdleExpiresAt.IsZero() {
+					t.Errorf("after the replay: family revoked at %v, token idle %v; want revoked at %v and the idle expiry untouched",
+						f.RevokedAt, tok.IdleExpiresAt, at(2*time.Minute))
+				}
+				red.Hash = "h2"
+				_, err = s.RedeemRefreshToken(ctx(), red)
+				wantErr(t, "non-rotating RedeemRefreshToken of the successor", err, store.ErrRevoked)
+				red.Hash, red.Now = "h1", at(3*time.Minute)
+				_, err = s.RedeemRefreshToken(ctx(), red)
+				wantErr(t, "replaying the spent token again", err, store.ErrReused)
+			})
+		}
+	})
+
 	t.Run("concurrent rotation", func(t *testing.T) {
 		tests := []struct {
 			name        string

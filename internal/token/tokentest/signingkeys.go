@@ -1,7 +1,7 @@
 // Package tokentest holds an in-memory store.SigningKeys for the token package's tests and for
 // packages that need signing keys without a database.
 //
-// It implements the three methods with the semantics store.SigningKeys documents, under one
+// It implements the methods with the semantics store.SigningKeys documents, under one
 // mutex; it is a real implementation, not a mock, so tests over it exercise the same rules as
 // over sqlstore.
 package tokentest
@@ -108,6 +108,56 @@ func (s *SigningKeys) RotateSigningKeys(ctx context.Context, alg string, newNext
 	newNext.Alg, newNext.State = alg, store.KeyNext
 	s.keys = append(s.keys, clone(newNext))
 	return nil
+}
+
+// RevokeSigningKey makes the key revoked (PublishUntil = now); a current key hands over to the
+// next key (ActivatedAt = now), and newNext takes a current or next key's place as next. It
+// fails with store.ErrNotFound for an unknown kid, a missing newNext or a current key without
+// a next key, with store.ErrConflict for a key already revoked or a taken newNext kid, and
+// then changes nothing.
+func (s *SigningKeys) RevokeSigningKey(ctx context.Context, kid string, newNext *store.SigningKey, now time.Time) (store.SigningKey, error) {
+	if err := ctx.Err(); err != nil {
+		return store.SigningKey{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, next := -1, -1
+	for i, k := range s.keys {
+		if k.KID == kid {
+			at = i
+		}
+		if newNext != nil && k.KID == newNext.KID {
+			return store.SigningKey{}, fmt.Errorf("signing key %s: %w", newNext.KID, store.ErrConflict)
+		}
+	}
+	if at < 0 {
+		return store.SigningKey{}, fmt.Errorf("signing key %s: %w", kid, store.ErrNotFound)
+	}
+	before := clone(s.keys[at])
+	for i, k := range s.keys {
+		if k.Alg == before.Alg && k.State == store.KeyNext {
+			next = i
+		}
+	}
+	replaced := before.State == store.KeyCurrent || before.State == store.KeyNext
+	switch {
+	case before.State == store.KeyRevoked:
+		return before, fmt.Errorf("signing key %s is already revoked: %w", kid, store.ErrConflict)
+	case replaced && newNext == nil:
+		return before, fmt.Errorf("revoking the %s %s key needs a new next key: %w", before.State, before.Alg, store.ErrNotFound)
+	case before.State == store.KeyCurrent && next < 0:
+		return before, fmt.Errorf("%s is the only %s key: %w", kid, before.Alg, store.ErrNotFound)
+	}
+	s.keys[at].State, s.keys[at].PublishUntil = store.KeyRevoked, now
+	if before.State == store.KeyCurrent {
+		s.keys[next].State, s.keys[next].ActivatedAt = store.KeyCurrent, now
+	}
+	if replaced {
+		n := clone(*newNext)
+		n.Alg, n.State = before.Alg, store.KeyNext
+		s.keys = append(s.keys, n)
+	}
+	return before, nil
 }
 
 func clone(k store.SigningKey) store.SigningKey {

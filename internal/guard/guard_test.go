@@ -46,7 +46,7 @@ func newGuard(t *testing.T, edit func(*store.AttackProtection)) (*guard.Guard, *
 		}
 	}
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	return guard.New(st, c.now), st, c
+	return guard.New(st, c.now, guard.Options{}), st, c
 }
 
 // step is one login attempt of a scenario.
@@ -161,7 +161,7 @@ func TestUnblock(t *testing.T) {
 	}
 	steps = append(steps, fails("grace@example.comx", "192.0.2.1", 2, 2)...)
 	run(t, g, c, steps)
-	n, err := g.Unblock(t.Context(), "Grace@example.com", "grace", "")
+	n, err := g.Unblock(t.Context(), "", "Grace@example.com", "grace", "")
 	if err != nil || n != 2 {
 		t.Fatalf("Unblock: got %d, %v, want 2, nil", n, err)
 	}
@@ -218,7 +218,7 @@ func TestBlocks(t *testing.T) {
 			if err := st.UpdateTenant(t.Context(), func(tn *store.Tenant) error { tn.AttackProtection = &ap; return nil }); err != nil {
 				t.Fatal(err)
 			}
-			got, err := g.Blocks(t.Context(), "HENRY@example.com", "henry@example.com", "")
+			got, err := g.Blocks(t.Context(), "", "HENRY@example.com", "henry@example.com", "")
 			if err != nil {
 				t.Fatalf("Blocks: %v", err)
 			}
@@ -233,7 +233,7 @@ func TestBlocks(t *testing.T) {
 			ap.BruteForce.Mode = guard.ModePerIdentifier
 		})
 		run(t, g, c, append(fails("ivy", ip1, 1, 2), step{id: "ivy", ip: ip2, after: time.Hour, wantEvents: "limit_wc"}))
-		got, err := g.Blocks(t.Context(), "ivy")
+		got, err := g.Blocks(t.Context(), "", "ivy")
 		want := []guard.Block{{Identifier: "ivy", Attempts: 2, Until: until.Add(time.Hour)}}
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("Blocks: got %+v, %v, want %+v", got, err, want)
@@ -242,10 +242,10 @@ func TestBlocks(t *testing.T) {
 	t.Run("none after Unblock", func(t *testing.T) {
 		g, _, c := newGuard(t, func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 2 })
 		blockHenry(t, g, c)
-		if _, err := g.Unblock(t.Context(), "henry@example.com"); err != nil {
+		if _, err := g.Unblock(t.Context(), "", "henry@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		got, err := g.Blocks(t.Context(), "henry@example.com", "hank")
+		got, err := g.Blocks(t.Context(), "", "henry@example.com", "hank")
 		want := []guard.Block{{Identifier: "hank", IP: ip1, Attempts: 2, Until: until}}
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("Blocks: got %+v, %v, want %+v", got, err, want)

@@ -1,14 +1,18 @@
 package oauthserver_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/admin"
+	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/guard"
+	"github.com/sesameauth/sesame/internal/oauthserver"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -265,5 +269,71 @@ func TestUnblockReleasesBruteForce(t *testing.T) {
 				t.Errorf("ublkdu events: got %+v, %v, want %d for bob", evs, err, tc.wantLog)
 			}
 		})
+	}
+}
+
+// countVerifications wraps the server's real directories so that n counts password
+// verifications: every Authenticate call verifies one password (a dummy one for an unknown
+// user), whatever its outcome.
+func countVerifications(n *atomic.Int64) func(*oauthserver.Config) {
+	return func(c *oauthserver.Config) { c.Directories = countingDirs{Directories: c.Directories, n: n} }
+}
+
+type countingDirs struct {
+	oauthserver.Directories
+	n *atomic.Int64
+}
+
+func (d countingDirs) Directory(c store.Connection) (directory.Directory, error) {
+	dir, err := d.Directories.Directory(c)
+	if err != nil {
+		return nil, err
+	}
+	return countingDir{Directory: dir, n: d.n}, nil
+}
+
+type countingDir struct {
+	directory.Directory
+	n *atomic.Int64
+}
+
+func (d countingDir) Authenticate(ctx context.Context, username, pw string) (directory.Identity, error) {
+	d.n.Add(1)
+	return d.Directory.Authenticate(ctx, username, pw)
+}
+
+// TestSuspiciousIPBurstVerifiesAtMostTheBucket sends rounds of parallel wrong-password logins
+// for distinct accounts (so brute force never steps in) from one IP: the IP's bucket must bound
+// how many passwords each burst gets verified, not merely how many come after it.
+func TestSuspiciousIPBurstVerifiesAtMostTheBucket(t *testing.T) {
+	const capacity, burst, rounds, ip = 5, 40, 20, "198.51.100.60"
+	var verified atomic.Int64
+	e := newEnv(t, countVerifications(&verified))
+	e.trustForwardedFor()
+	e.setAttackProtection(func(ap *store.AttackProtection) {
+		ap.SuspiciousIP.Stage.PreLogin = store.ThrottleStage{MaxAttempts: capacity, Rate: 864000}
+	})
+	for round := range rounds {
+		verified.Store(0)
+		statuses := make([]int, burst)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			wg.Go(func() {
+				form := passwordForm("username", fmt.Sprintf("r%d-u%d@example.com", round, i), "password", "wrong password")
+				statuses[i] = e.postForm("/oauth/token", form, "auth0-forwarded-for", ip).Status
+			})
+		}
+		wg.Wait()
+		count := map[int]int{}
+		for _, s := range statuses {
+			count[s]++
+		}
+		got := verified.Load()
+		t.Logf("round %d: %d of %d passwords verified, statuses %v", round, got, burst, count)
+		if got != capacity || count[http.StatusForbidden] != capacity || count[http.StatusTooManyRequests] != burst-capacity {
+			t.Errorf("round %d: %d of %d passwords verified, statuses %v; want %d verified, %d × 403 and %d × 429",
+				round, got, burst, count, capacity, capacity, burst-capacity)
+		}
+		e.clock.Advance(capacity * 864 * time.Second) // the bucket is full again
 	}
 }

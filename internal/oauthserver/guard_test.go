@@ -337,3 +337,73 @@ func TestSuspiciousIPBurstVerifiesAtMostTheBucket(t *testing.T) {
 		e.clock.Advance(capacity * 864 * time.Second) // the bucket is full again
 	}
 }
+
+// Resolve forwards the real directory's optional ability, which the embedded interface hides.
+func (d countingDir) Resolve(ctx context.Context, login string) (string, error) {
+	if r, ok := d.Directory.(directory.Resolver); ok {
+		return r.Resolve(ctx, login)
+	}
+	return "", nil
+}
+
+// TestBruteForceCountsPerUser checks that a user's email and username share one brute-force
+// count, while names of nobody are counted each on its own and refused with the very same
+// answer, so that the block tells nothing of who exists.
+func TestBruteForceCountsPerUser(t *testing.T) {
+	const ip1, ip2 = "203.0.113.40", "203.0.113.41"
+	e := newEnv(t)
+	e.trustForwardedFor()
+	e.setAttackProtection(func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 3 })
+	e.attempts(append(append(wrong(bobEmail, ip1, 2), wrong("bob", ip1, 1)...),
+		blockedBF(bobEmail, bobPass, ip1), blockedBF("bob", bobPass, ip1), blockedBF("BOB@example.com", bobPass, ip1),
+		right("bob", bobPass, ip2))) // another IP is another pair
+	e.attempts(append(wrong("ghost@example.com", ip1, 3),
+		blockedBF("ghost@example.com", "x", ip1),
+		attempt{"ghost", "x", ip1, http.StatusForbidden, "invalid_grant", "Wrong email or password."}))
+	known := e.postForm("/oauth/token", passwordForm("username", "bob", "password", "x"), "auth0-forwarded-for", ip1)
+	unknown := e.postForm("/oauth/token", passwordForm("username", "ghost@example.com", "password", "x"), "auth0-forwarded-for", ip1)
+	if known.Status != unknown.Status || known.Raw != unknown.Raw {
+		t.Errorf("blocked known user: %d %s; blocked unknown name: %d %s; want the same answer", known.Status, known.Raw, unknown.Status, unknown.Raw)
+	}
+	// Auth0's user-blocks, by user and by identifier, see the user's count and release it.
+	svc := &admin.Service{Store: e.st, Hasher: e.hasher, Now: e.clock.Now}
+	for _, list := range []func() ([]admin.UserBlock, error){
+		func() ([]admin.UserBlock, error) { return svc.UserBlocks(t.Context(), e.bob) },
+		func() ([]admin.UserBlock, error) { return svc.IdentifierBlocks(t.Context(), "bob") },
+	} {
+		bs, err := list()
+		if err != nil || len(bs) != 1 || bs[0].IP != ip1 || bs[0].Connection != connName || bs[0].Attempts < 3 {
+			t.Errorf("blocks: got %+v, %v, want bob's one block from %s in %s", bs, err, ip1, connName)
+		}
+	}
+	if n, err := svc.UnblockIdentifier(t.Context(), "bob"); err != nil || n != 1 {
+		t.Errorf("UnblockIdentifier: got %d, %v, want 1 counter released", n, err)
+	}
+	e.attempts([]attempt{right(bobEmail, bobPass, ip1), blockedBF("ghost@example.com", "x", ip1)})
+}
+
+// TestIPv6ClientsCountedPerNetwork checks that the addresses of one IPv6 /64, which one
+// subscriber can all use, share one IP bucket and one brute-force count, while IPv4 addresses
+// count alone.
+func TestIPv6ClientsCountedPerNetwork(t *testing.T) {
+	e := newEnv(t)
+	e.trustForwardedFor()
+	e.setAttackProtection(func(ap *store.AttackProtection) {
+		ap.SuspiciousIP.Stage.PreLogin = store.ThrottleStage{MaxAttempts: 3, Rate: 864000}
+		ap.BruteForce.MaxAttempts = 2
+	})
+	throttled := attempt{aliceEmail, alicePass, "2001:db8:7:1:ffff::1", http.StatusTooManyRequests, "too_many_attempts", ipThrottleText}
+	e.attempts(append(append(append(append(
+		wrong("user1@example.com", "2001:db8:7:1::1", 1),
+		wrong("user2@example.com", "2001:db8:7:1::2", 1)...),
+		wrong("user3@example.com", "2001:db8:7:1:abcd:ef01:2345:6789", 1)...),
+		throttled, right(aliceEmail, alicePass, "2001:db8:7:2::1")), // the next /64 is another client
+		// Brute force: alice from one /64, under two addresses.
+		wrong(aliceEmail, "2001:db8:8:1::1", 1)...))
+	e.attempts(append(wrong(aliceEmail, "2001:db8:8:1::2", 1),
+		blockedBF(aliceEmail, alicePass, "2001:db8:8:1::3"), right(aliceEmail, alicePass, "2001:db8:8:2::1"),
+		// IPv4: each address alone.
+		attempt{"user4@example.com", "x", "198.51.100.70", http.StatusForbidden, "invalid_grant", "Wrong email or password."},
+		attempt{"user5@example.com", "x", "198.51.100.70", http.StatusForbidden, "invalid_grant", "Wrong email or password."},
+		right(bobEmail, bobPass, "198.51.100.71")))
+}

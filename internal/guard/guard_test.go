@@ -471,6 +471,9 @@ func TestAllowedMatch(t *testing.T) {
 		{"::ffff:0.0.0.0/0", "0.0.0.0", true},
 		{"0.0.0.0/0", "2001:db8::7", false},
 		{"10.0.0.1", "not an ip", false},
+		{"2001:db8::/32", "2001:db8:1:2::/64", true}, // a counted network, all of it in the range
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64", false},
+		{"2001:db8:1:2::/80", "2001:db8:1:2::/64", false},
 	}
 	for _, tc := range tests {
 		list, err := guard.ParseAllowlist([]string{tc.entry})

@@ -27,20 +27,7 @@ func TestProtectionSettingsWired(t *testing.T) {
 	if err := srv.Store.UpdateTenant(t.Context(), func(tn *store.Tenant) error { tn.AttackProtection = &ap; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	post := func(pw, xff string) *http.Response {
-		t.Helper()
-		form := url.Values{"grant_type": {"password"}, "client_id": {streamClientID}, "client_secret": {streamSecret},
-			"username": {"streamer@example.com"}, "password": {pw}}
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL+"/oauth/token", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Forwarded-For", xff)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res
-	}
+	post := func(pw, xff string) *http.Response { t.Helper(); return postStreamLogin(t, ts.URL, pw, xff) }
 	// Two failures from one client behind the proxy block it and mail the user a link.
 	for range 2 {
 		if res := post("wrong", "198.51.100.1"); res.StatusCode != http.StatusForbidden || res.Header.Get("X-RateLimit-Limit") != "4" {
@@ -97,20 +84,7 @@ func TestIPv6ClientPrefixWired(t *testing.T) {
 				c.RateLimitIPPerMinute = 1
 				c.IPv6ClientPrefix = tc.prefix
 			}, Options{})
-			post := func(xff string) int {
-				t.Helper()
-				form := url.Values{"grant_type": {"password"}, "client_id": {streamClientID}, "client_secret": {streamSecret},
-					"username": {"streamer@example.com"}, "password": {streamPassword}}
-				req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL+"/oauth/token", strings.NewReader(form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Forwarded-For", xff)
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res.Body.Close()
-				return res.StatusCode
-			}
+			post := func(xff string) int { t.Helper(); return postStreamLogin(t, ts.URL, streamPassword, xff).StatusCode }
 			if got := post("2001:db8:9:100::1"); got != http.StatusOK {
 				t.Fatalf("first request: got %d, want 200", got)
 			}
@@ -119,4 +93,21 @@ func TestIPv6ClientPrefixWired(t *testing.T) {
 			}
 		})
 	}
+}
+
+// postStreamLogin sends the stream client's password grant for its user with password pw, as
+// the trusted proxy that forwards it for xff.
+func postStreamLogin(t *testing.T, base, pw, xff string) *http.Response {
+	t.Helper()
+	form := url.Values{"grant_type": {"password"}, "client_id": {streamClientID}, "client_secret": {streamSecret},
+		"username": {"streamer@example.com"}, "password": {pw}}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", xff)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res
 }

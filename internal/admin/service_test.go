@@ -364,7 +364,7 @@ func TestUserBlocks(t *testing.T) {
 		}
 	}
 	// Blocked through the guard's own path, as the password grant counts failed logins.
-	g := guard.New(s.Store, nil)
+	g := guard.New(s.Store, nil, guard.Options{})
 	for range guard.DefaultMaxAttempts {
 		a := &guard.Attempt{Identifier: "JO@example.com", IP: "192.0.2.1"}
 		if err := g.Check(ctx, a); err != nil {

@@ -343,7 +343,7 @@ func (s *Service) UnblockUser(ctx context.Context, userID string) error {
 	if err := s.setBlocked(ctx, userID, false); err != nil {
 		return err
 	}
-	n, err := guard.New(s.Store, s.now).Unblock(ctx, u.Email, u.Username)
+	n, err := s.guard().Unblock(ctx, u.ID, u.Email, u.Username)
 	if err != nil {
 		return err
 	}
@@ -361,14 +361,19 @@ type UserBlock struct {
 	Connection string
 }
 
-// UserBlocks returns the brute-force blocks of the user's email and username from every IP
+// guard is the attack-protection service over the admin's store. Its options only shape the
+// counters a login writes; listing and releasing them needs none.
+func (s *Service) guard() *guard.Guard { return guard.New(s.Store, s.now, guard.Options{}) }
+
+// UserBlocks returns the brute-force blocks of the user (counted per user since logins
+// resolve it) and of its email and username (counted while no user had them), from every IP
 // (Auth0's GET /api/v2/user-blocks/{id}); UnblockUser releases them.
 func (s *Service) UserBlocks(ctx context.Context, userID string) ([]UserBlock, error) {
 	u, err := s.Store.GetUser(ctx, userID)
 	if err != nil {
 		return nil, storeErr(err, "user", userID)
 	}
-	bs, err := guard.New(s.Store, s.now).Blocks(ctx, u.Email, u.Username)
+	bs, err := s.guard().Blocks(ctx, u.ID, u.Email, u.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -380,37 +385,43 @@ func (s *Service) UserBlocks(ctx context.Context, userID string) ([]UserBlock, e
 }
 
 // IdentifierBlocks returns the brute-force blocks of an email or username (Auth0's GET
-// /api/v2/user-blocks?identifier=). Sesame counts per identifier, not per connection, so a
-// block holds in every connection: it is listed once for each database connection with a user
-// of that identifier, and once without a connection when none has one (an attacker may guess
-// names that do not exist, and those get counted too).
+// /api/v2/user-blocks?identifier=): the blocks of each database connection's user with that
+// identifier, listed with its connection, and those of the identifier itself, counted while it
+// named nobody (an attacker may guess names that do not exist, and those get counted too),
+// listed once for each connection with a user of that identifier, or once without a
+// connection when none has one.
 func (s *Service) IdentifierBlocks(ctx context.Context, identifier string) ([]UserBlock, error) {
 	if identifier == "" {
 		return nil, invalid("identifier", "is required")
 	}
-	bs, err := guard.New(s.Store, s.now).Blocks(ctx, identifier)
-	if err != nil || len(bs) == 0 {
-		return nil, err
-	}
-	conns, err := s.Store.ListConnections(ctx)
+	users, err := s.identifierUsers(ctx, identifier)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, c := range conns {
-		if c.Strategy != StrategyAuth0 {
-			continue
-		}
-		if _, err := s.Store.FindUser(ctx, c.Name, identifier); err == nil {
-			names = append(names, c.Name)
-		} else if !errors.Is(err, store.ErrNotFound) {
+	g := s.guard()
+	var out []UserBlock
+	for _, u := range users {
+		bs, err := g.Blocks(ctx, u.ID, identifier)
+		if err != nil {
 			return nil, err
 		}
+		for _, b := range bs {
+			if b.UserID != "" {
+				out = append(out, UserBlock{Block: b, Connection: u.Connection})
+			}
+		}
 	}
-	if len(names) == 0 {
-		names = []string{""}
+	bs, err := g.Blocks(ctx, "", identifier)
+	if err != nil {
+		return nil, err
 	}
-	out := make([]UserBlock, 0, len(bs)*len(names))
+	names := []string{""}
+	if len(users) > 0 {
+		names = names[:0]
+		for _, u := range users {
+			names = append(names, u.Connection)
+		}
+	}
 	for _, b := range bs {
 		for _, n := range names {
 			out = append(out, UserBlock{Block: b, Connection: n})
@@ -419,17 +430,51 @@ func (s *Service) IdentifierBlocks(ctx context.Context, identifier string) ([]Us
 	return out, nil
 }
 
+// identifierUsers returns the user with the identifier (email or username) of each database
+// connection that has one.
+func (s *Service) identifierUsers(ctx context.Context, identifier string) ([]store.User, error) {
+	conns, err := s.Store.ListConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.User
+	for _, c := range conns {
+		if c.Strategy != StrategyAuth0 {
+			continue
+		}
+		if u, err := s.Store.FindUser(ctx, c.Name, identifier); err == nil {
+			out = append(out, u)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // UnblockIdentifier releases the brute-force blocks of an email or username from every IP,
-// whether or not a user has it (Auth0's DELETE /user-blocks?identifier=): guessed names are
-// counted too, and an admin may want a shared address released. It returns how many counters
-// it removed and logs ublkdu.
+// whether or not a user has it (Auth0's DELETE /user-blocks?identifier=): the counts of each
+// database connection's user with that identifier, and those of the identifier itself (guessed
+// names are counted too, and an admin may want a shared address released). It returns how
+// many counters it removed and logs ublkdu.
 func (s *Service) UnblockIdentifier(ctx context.Context, identifier string) (int, error) {
 	if identifier == "" {
 		return 0, invalid("identifier", "is required")
 	}
-	n, err := guard.New(s.Store, s.now).Unblock(ctx, identifier)
+	users, err := s.identifierUsers(ctx, identifier)
 	if err != nil {
 		return 0, err
+	}
+	g := s.guard()
+	n, err := g.Unblock(ctx, "", identifier)
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range users {
+		k, err := g.Unblock(ctx, u.ID)
+		if err != nil {
+			return n, err
+		}
+		n += k
 	}
 	_ = s.Store.AppendLog(ctx, store.LogEvent{Date: s.now(), Type: "ublkdu", Description: "Block released by an admin",
 		UserName: identifier, Details: map[string]any{"released_counters": n}})
@@ -476,7 +521,7 @@ func (s *Service) SetPassword(ctx context.Context, userID, pw string) error {
 		return storeErr(err, "user", userID)
 	}
 	// A password change releases brute-force blocks (WIRE.md §5).
-	_, err = guard.New(s.Store, s.now).Unblock(ctx, u.Email, u.Username)
+	_, err = s.guard().Unblock(ctx, u.ID, u.Email, u.Username)
 	return err
 }
 

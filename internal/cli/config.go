@@ -67,6 +67,7 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.Int("rate-limit-client-per-minute", 0, "POST /oauth/token requests a minute per client (default 0: off)")
 	fs.Int("rate-limit-ip-per-minute", 0, "POST /oauth/token requests a minute per IP address (default 0: off)")
 	fs.Int("rate-limit-refresh-per-minute", 0, "redemptions a minute per refresh-token family (default 0: off)")
+	fs.Int("ipv6-client-prefix", 0, "IPv6 network length counted as one client by attack protection and per-IP rate limits, 32-128 (default 64)")
 	fs.String("log-retention", "", "how long tenant log events are kept: 30d or 720h (default "+config.DefaultLogRetention+")")
 	fs.String("log-stream", "", "also stream tenant log events as JSON lines: stdout, webhook or stdout,webhook")
 	fs.String("log-stream-url", "", "URL that receives tenant log events (JSON lines) for --log-stream webhook")

@@ -119,7 +119,7 @@ func TestLogs(t *testing.T) {
 func (h *harness) failLogins(id, ip string, n int) {
 	h.t.Helper()
 	h.withStore(func(st *sqlstore.Store) {
-		g := guard.New(st, nil)
+		g := guard.New(st, nil, guard.Options{})
 		for range n {
 			a := &guard.Attempt{Identifier: id, IP: ip}
 			if err := g.Check(h.t.Context(), a); err != nil {

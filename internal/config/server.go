@@ -19,6 +19,7 @@ package config
 //	log_format: json
 //	trusted_proxies: 10.0.0.0/8
 //	rate_limit_ip_per_minute: 600
+//	ipv6_client_prefix: 64
 //	log_retention: 30d
 //	log_stream: stdout
 type Server struct {
@@ -83,6 +84,15 @@ type Server struct {
 	RateLimitClientPerMinute  int `yaml:"rate_limit_client_per_minute"`
 	RateLimitIPPerMinute      int `yaml:"rate_limit_ip_per_minute"`
 	RateLimitRefreshPerMinute int `yaml:"rate_limit_refresh_per_minute"`
+	// IPv6ClientPrefix is the length of the IPv6 network that brute-force protection,
+	// suspicious-IP throttling and the per-IP rate limits count as one client (0: 64). A
+	// subscriber gets at least a /64 (RFC 6177) and may use any address in it, so counting
+	// each address alone would give one attacker 2^64 fresh buckets; a /56 or /48 groups a
+	// whole site, 128 counts each address alone. IPv4 addresses (and IPv4-mapped IPv6 ones)
+	// always count alone. Between 32 and 128, e.g.
+	//
+	//	ipv6_client_prefix: 56
+	IPv6ClientPrefix int `yaml:"ipv6_client_prefix"`
 	// LogRetention is how long tenant log events are kept: a Go duration (720h) or days (30d).
 	LogRetention string `yaml:"log_retention"`
 	// LogStream also sends every tenant log event as a JSON line to stdout, to the webhook

@@ -16,6 +16,9 @@ func TestValidateProtectionAndLogSettings(t *testing.T) {
 			s.RateLimitIPPerMinute, s.RateLimitClientPerMinute, s.RateLimitRefreshPerMinute = 600, 3000, 30
 		}, ""},
 		{"negative rate limit", func(s *Server) { s.RateLimitIPPerMinute = -1 }, "rate_limit_ip_per_minute"},
+		{"IPv6 client prefix", func(s *Server) { s.IPv6ClientPrefix = 56 }, ""},
+		{"IPv6 client prefix too short", func(s *Server) { s.IPv6ClientPrefix = 16 }, "ipv6_client_prefix"},
+		{"IPv6 client prefix too long", func(s *Server) { s.IPv6ClientPrefix = 129 }, "ipv6_client_prefix"},
 		{"retention in days", func(s *Server) { s.LogRetention = "7d" }, ""},
 		{"retention as duration", func(s *Server) { s.LogRetention = "48h" }, ""},
 		{"retention unreadable", func(s *Server) { s.LogRetention = "a month" }, "log_retention"},

@@ -397,6 +397,9 @@ func (s Server) Validate() error {
 			add(l.key, "%d is negative (0 turns the limit off)", l.n)
 		}
 	}
+	if p := s.IPv6ClientPrefix; p != 0 && (p < 32 || p > 128) {
+		add("ipv6_client_prefix", "%d is not between 32 and 128 (0: the default, 64)", p)
+	}
 	if d, err := s.LogRetentionDuration(); err != nil {
 		add("log_retention", "%v", err)
 	} else if d < time.Hour {

@@ -37,6 +37,16 @@ type Directory interface {
 	Lookup(ctx context.Context, userID string) (Identity, error)
 }
 
+// Resolver is the optional ability of a directory to say which user a login name (email or
+// username) belongs to without checking a password. Attack protection uses it to count failed
+// logins per user rather than per name as typed, so that a user with an email and a username
+// does not get twice the attempts. Resolve returns "" and no error for a name that belongs to
+// nobody; the caller must treat both outcomes alike on the wire, and an implementation should
+// cost the same for both (one indexed look-up).
+type Resolver interface {
+	Resolve(ctx context.Context, login string) (userID string, err error)
+}
+
 // Identity is what a directory knows about a user, in Auth0's user-profile terms.
 type Identity struct {
 	UserID        string

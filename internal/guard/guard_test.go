@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,12 +47,20 @@ func newGuard(t *testing.T, edit func(*store.AttackProtection)) (*guard.Guard, *
 		}
 	}
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	return guard.New(st, c.now), st, c
+	return guard.New(st, c.now, guard.Options{}), st, c
+}
+
+// newGuardWith is newGuard with deployment options.
+func newGuardWith(t *testing.T, o guard.Options, edit func(*store.AttackProtection)) (*guard.Guard, *clock) {
+	t.Helper()
+	_, st, c := newGuard(t, edit)
+	return guard.New(st, c.now, o), c
 }
 
 // step is one login attempt of a scenario.
 type step struct {
 	id, ip     string
+	user       string        // the user id resolved from id, "" for nobody
 	ok         bool          // the password is right
 	after      time.Duration // clock advance before the attempt
 	wantReason guard.Reason  // 0: not blocked
@@ -63,7 +72,7 @@ func run(t *testing.T, g *guard.Guard, c *clock, steps []step) {
 	t.Helper()
 	for i, s := range steps {
 		c.add(s.after)
-		a := &guard.Attempt{Identifier: s.id, IP: s.ip}
+		a := &guard.Attempt{Identifier: s.id, UserID: s.user, IP: s.ip}
 		var evs []guard.Event
 		err := g.Check(t.Context(), a)
 		if err == nil {
@@ -161,7 +170,7 @@ func TestUnblock(t *testing.T) {
 	}
 	steps = append(steps, fails("grace@example.comx", "192.0.2.1", 2, 2)...)
 	run(t, g, c, steps)
-	n, err := g.Unblock(t.Context(), "Grace@example.com", "grace", "")
+	n, err := g.Unblock(t.Context(), "", "Grace@example.com", "grace", "")
 	if err != nil || n != 2 {
 		t.Fatalf("Unblock: got %d, %v, want 2, nil", n, err)
 	}
@@ -218,7 +227,7 @@ func TestBlocks(t *testing.T) {
 			if err := st.UpdateTenant(t.Context(), func(tn *store.Tenant) error { tn.AttackProtection = &ap; return nil }); err != nil {
 				t.Fatal(err)
 			}
-			got, err := g.Blocks(t.Context(), "HENRY@example.com", "henry@example.com", "")
+			got, err := g.Blocks(t.Context(), "", "HENRY@example.com", "henry@example.com", "")
 			if err != nil {
 				t.Fatalf("Blocks: %v", err)
 			}
@@ -233,7 +242,7 @@ func TestBlocks(t *testing.T) {
 			ap.BruteForce.Mode = guard.ModePerIdentifier
 		})
 		run(t, g, c, append(fails("ivy", ip1, 1, 2), step{id: "ivy", ip: ip2, after: time.Hour, wantEvents: "limit_wc"}))
-		got, err := g.Blocks(t.Context(), "ivy")
+		got, err := g.Blocks(t.Context(), "", "ivy")
 		want := []guard.Block{{Identifier: "ivy", Attempts: 2, Until: until.Add(time.Hour)}}
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("Blocks: got %+v, %v, want %+v", got, err, want)
@@ -242,10 +251,10 @@ func TestBlocks(t *testing.T) {
 	t.Run("none after Unblock", func(t *testing.T) {
 		g, _, c := newGuard(t, func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 2 })
 		blockHenry(t, g, c)
-		if _, err := g.Unblock(t.Context(), "henry@example.com"); err != nil {
+		if _, err := g.Unblock(t.Context(), "", "henry@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		got, err := g.Blocks(t.Context(), "henry@example.com", "hank")
+		got, err := g.Blocks(t.Context(), "", "henry@example.com", "hank")
 		want := []guard.Block{{Identifier: "hank", IP: ip1, Attempts: 2, Until: until}}
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("Blocks: got %+v, %v, want %+v", got, err, want)
@@ -462,6 +471,9 @@ func TestAllowedMatch(t *testing.T) {
 		{"::ffff:0.0.0.0/0", "0.0.0.0", true},
 		{"0.0.0.0/0", "2001:db8::7", false},
 		{"10.0.0.1", "not an ip", false},
+		{"2001:db8::/32", "2001:db8:1:2::/64", true}, // a counted network, all of it in the range
+		{"2001:db8:1:2::1", "2001:db8:1:2::/64", false},
+		{"2001:db8:1:2::/80", "2001:db8:1:2::/64", false},
 	}
 	for _, tc := range tests {
 		list, err := guard.ParseAllowlist([]string{tc.entry})
@@ -501,4 +513,165 @@ func TestAbandon(t *testing.T) {
 		t.Errorf("counter: got %d, %v, want 1 (the one failure)", n, err)
 	}
 	run(t, g, c, []step{{id: "heidi", ip: "192.0.2.3", wantEvents: "limit_wc"}, {id: "heidi", ip: "192.0.2.3", ok: true, wantReason: guard.BruteForce}})
+}
+
+// TestBruteForcePerUser checks that a user's identifiers share one count while names of
+// nobody are counted each on its own.
+func TestBruteForcePerUser(t *testing.T) {
+	const ip, other = "203.0.113.7", "198.51.100.1"
+	const uid = "auth0|kim"
+	kim := func(id string, ok bool, reason guard.Reason, events string) step {
+		return step{id: id, user: uid, ip: ip, ok: ok, wantReason: reason, wantEvents: events}
+	}
+	max3 := func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 3 }
+	tests := []struct {
+		name  string
+		edit  func(*store.AttackProtection)
+		steps []step
+	}{
+		{"email and username share the user's count", max3, []step{
+			kim("kim@example.com", false, 0, ""), kim("kim", false, 0, ""), kim("KIM@example.com", false, 0, "limit_wc"),
+			kim("kim", true, guard.BruteForce, ""), kim("kim@example.com", true, guard.BruteForce, ""),
+			{id: "kim", user: uid, ip: other, ok: true},
+		}},
+		{"a success by either name resets the count", max3, []step{
+			kim("kim@example.com", false, 0, ""), kim("kim", false, 0, ""), kim("kim", true, 0, ""),
+			kim("kim@example.com", false, 0, ""), kim("kim", false, 0, ""), kim("kim", true, 0, ""),
+		}},
+		{"names of nobody count each on its own", max3, append(append(fails("ghost@example.com", ip, 3, 3),
+			step{id: "ghost", ip: ip}, step{id: "ghost@example.com", ip: ip, wantReason: guard.BruteForce}),
+			step{id: "ghost", ip: ip})},
+		{"per identifier mode: the user's count holds from every IP", func(ap *store.AttackProtection) {
+			max3(ap)
+			ap.BruteForce.Mode = guard.ModePerIdentifier
+		}, []step{
+			kim("kim@example.com", false, 0, ""), {id: "kim", user: uid, ip: other},
+			{id: "kim", user: uid, ip: "192.0.2.9", wantEvents: "limit_wc"}, kim("kim@example.com", true, guard.BruteForce, ""),
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, _, c := newGuard(t, tc.edit)
+			run(t, g, c, tc.steps)
+		})
+	}
+	t.Run("Blocks and Unblock name the user's count", func(t *testing.T) {
+		g, _, c := newGuard(t, max3)
+		run(t, g, c, []step{kim("kim", false, 0, ""), kim("kim@example.com", false, 0, ""), kim("kim", false, 0, "limit_wc")})
+		run(t, g, c, fails("kim", other, 3, 3)) // before kim existed: the name's own count
+		got, err := g.Blocks(t.Context(), uid, "Kim@example.com", "kim")
+		until := c.now().Add(guard.CounterExpiry)
+		want := []guard.Block{
+			{Identifier: "kim@example.com", UserID: uid, IP: ip, Attempts: 3, Until: until},
+			{Identifier: "kim", IP: other, Attempts: 3, Until: until},
+		}
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("Blocks: got %+v, %v, want %+v", got, err, want)
+		}
+		if n, err := g.Unblock(t.Context(), uid, "kim@example.com", "kim"); err != nil || n != 2 {
+			t.Fatalf("Unblock: got %d, %v, want 2, nil", n, err)
+		}
+		run(t, g, c, []step{kim("kim", true, 0, ""), {id: "kim", ip: other, ok: true}})
+	})
+}
+
+// TestClientNetworks checks which addresses count as one client: an IPv6 network of the
+// configured prefix (a /64 by default), each IPv4 address alone, IPv4-mapped IPv6 addresses
+// as the IPv4 address they map.
+func TestClientNetworks(t *testing.T) {
+	small := func(ap *store.AttackProtection) {
+		ap.SuspiciousIP.Stage.PreLogin = store.ThrottleStage{MaxAttempts: 3, Rate: 60000}
+		ap.BruteForce.MaxAttempts = 2
+	}
+	// throttled empties the bucket of the first address and tries the last ones after it.
+	throttled := func(first, second, third, probe string, wantProbe guard.Reason) []step {
+		return []step{{id: "u1", ip: first}, {id: "u2", ip: second}, {id: "u3", ip: third, wantEvents: "limit_mu"},
+			{id: "u4", ip: probe, ok: true, wantReason: wantProbe}}
+	}
+	tests := []struct {
+		name   string
+		prefix int
+		steps  []step
+	}{
+		{"one /64 shares the IP bucket", 0, throttled("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2:abcd::9", guard.SuspiciousIP)},
+		{"another /64 has its own bucket", 0, throttled("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2::3", "2001:db8:1:3::1", 0)},
+		{"one /64 shares brute-force counts", 0, []step{{id: "lee", ip: "2001:db8:5:6::1"}, {id: "lee", ip: "2001:db8:5:6::2", wantEvents: "limit_wc"},
+			{id: "lee", ip: "2001:db8:5:6:7::8", ok: true, wantReason: guard.BruteForce}, {id: "lee", ip: "2001:db8:5:7::1", ok: true}}},
+		{"prefix 128: each address alone", 128, throttled("2001:db8:1:2::1", "2001:db8:1:2::1", "2001:db8:1:2::1", "2001:db8:1:2::2", 0)},
+		{"prefix 48: the /48 shares the bucket", 48, throttled("2001:db8:1:2::1", "2001:db8:1:3::1", "2001:db8:1:ffff::1", "2001:db8:1:4::1", guard.SuspiciousIP)},
+		{"IPv4 addresses count alone", 0, throttled("198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.2", 0)},
+		{"an IPv4-mapped address is its IPv4 self", 0, throttled("::ffff:198.51.100.1", "198.51.100.1", "::ffff:198.51.100.1", "198.51.100.1", guard.SuspiciousIP)},
+		{"IPv4 is not grouped by the IPv6 prefix", 48, throttled("::ffff:198.51.100.1", "198.51.100.1", "198.51.100.1", "198.51.100.0", 0)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, c := newGuardWith(t, guard.Options{IPv6Prefix: tc.prefix}, small)
+			run(t, g, c, tc.steps)
+		})
+	}
+	t.Run("an allowlisted address is matched in full", func(t *testing.T) {
+		g, c := newGuardWith(t, guard.Options{}, func(ap *store.AttackProtection) {
+			small(ap)
+			ap.SuspiciousIP.Allowlist = []string{"2001:db8:1:2::1"}
+		})
+		run(t, g, c, append(throttled("2001:db8:1:2::2", "2001:db8:1:2::3", "2001:db8:1:2::4", "2001:db8:1:2::5", guard.SuspiciousIP),
+			step{id: "u5", ip: "2001:db8:1:2::1", ok: true}))
+	})
+}
+
+// TestIPTokenGivenBack checks that only failed logins spend the IP's bucket: a success or an
+// abandoned attempt gives its token back, and a refused one keeps none.
+func TestIPTokenGivenBack(t *testing.T) {
+	const ip = "198.51.100.40"
+	g, _, c := newGuard(t, func(ap *store.AttackProtection) {
+		ap.SuspiciousIP.Stage.PreLogin = store.ThrottleStage{MaxAttempts: 2, Rate: 60000}
+	})
+	var steps []step
+	for i := range 5 {
+		steps = append(steps, step{id: fmt.Sprintf("ok%d", i), ip: ip, ok: true})
+	}
+	run(t, g, c, steps)
+	for range 5 {
+		a := &guard.Attempt{Identifier: "shed", IP: ip}
+		if err := g.Check(t.Context(), a); err != nil {
+			t.Fatalf("Check: %v", err)
+		}
+		if err := g.Abandon(t.Context(), a); err != nil {
+			t.Fatalf("Abandon: %v", err)
+		}
+	}
+	run(t, g, c, []step{{id: "f1", ip: ip}, {id: "f2", ip: ip, wantEvents: "limit_mu"},
+		{id: "f3", ip: ip, ok: true, wantReason: guard.SuspiciousIP}, {id: "f3", ip: ip, ok: true, wantReason: guard.SuspiciousIP},
+		{id: "f3", ip: ip, after: time.Minute, ok: true}, {id: "f4", ip: ip, wantEvents: "limit_mu"}})
+}
+
+// TestParallelIPBurstVerifiesAtMostTheBucket is the guard's half of the HTTP burst test: of
+// parallel attempts from one IP for distinct accounts, at most the bucket's size get through
+// Check, round after round.
+func TestParallelIPBurstVerifiesAtMostTheBucket(t *testing.T) {
+	const capacity, burst = 5, 40
+	g, _, c := newGuard(t, func(ap *store.AttackProtection) {
+		ap.SuspiciousIP.Stage.PreLogin = store.ThrottleStage{MaxAttempts: capacity, Rate: 60000}
+	})
+	for round := range 20 {
+		var passed atomic.Int64
+		var wg sync.WaitGroup
+		for i := range burst {
+			wg.Go(func() {
+				a := &guard.Attempt{Identifier: fmt.Sprintf("r%d-u%d", round, i), IP: "192.0.2.99"}
+				if err := g.Check(t.Context(), a); err != nil {
+					return
+				}
+				passed.Add(1)
+				if _, err := g.Failure(t.Context(), a); err != nil {
+					t.Errorf("Failure: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := passed.Load(); n != capacity {
+			t.Errorf("round %d: %d of %d attempts passed Check, want %d", round, n, burst, capacity)
+		}
+		c.add(capacity * time.Minute)
+	}
 }

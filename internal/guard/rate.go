@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -78,13 +77,19 @@ func (g *Guard) Take(ctx context.Context, key string, r Rate) (Decision, error) 
 // with an IP address or a refresh-token family.
 func ClientRateKey(clientID string) string { return "client|" + clientID }
 
-// IPRateKey is the bucket of one IP address.
-func IPRateKey(ip string) string { return "ip|" + ip }
+// IPRateKey is the bucket of one client address: an IPv4 address, or the IPv6 network it is
+// counted in (Options.IPv6Prefix).
+func (g *Guard) IPRateKey(ip string) string { return "ip|" + g.clientNet(ip) }
+
+// PublicClientRateKey is the bucket of a public client (one that cannot authenticate) as used
+// from one client address. Anyone can name a public client's client_id, so a bucket of the
+// client alone would let one caller spend it for every user of the application; per address,
+// a caller spends only their own.
+func (g *Guard) PublicClientRateKey(clientID, ip string) string {
+	return "pclient|" + strconv.Itoa(len(clientID)) + ":" + clientID + "|" + g.clientNet(ip)
+}
 
 // RefreshRateKey is the bucket of one refresh-token family.
 func RefreshRateKey(familyID string) string { return "rtf|" + familyID }
 
-func sameUserIPKey(a *Attempt) string {
-	id := strings.ToLower(a.Identifier)
-	return "sul|" + strconv.Itoa(len(id)) + ":" + id + "|" + a.IP
-}
+func sameUserIPKey(a *Attempt) string { return "sul|" + a.subject() + "|" + a.net }

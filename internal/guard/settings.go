@@ -157,8 +157,12 @@ func ParseAllowlist(entries []string) ([]netip.Prefix, error) {
 	return out, errors.Join(errs...)
 }
 
-// allowed reports whether ip (a textual address, perhaps IPv4-mapped) falls in list.
+// allowed reports whether ip (a textual address, perhaps IPv4-mapped, or the IPv6 network a
+// counter names a client by) falls in list; a network is allowed when an entry covers all of it.
 func allowed(list []netip.Prefix, ip string) bool {
+	if n, err := netip.ParsePrefix(ip); err == nil {
+		return slices.ContainsFunc(list, func(p netip.Prefix) bool { return p.Bits() <= n.Bits() && p.Contains(n.Addr()) })
+	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return false

@@ -54,8 +54,15 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 		return err
 	}
 	// Attack protection runs before the password is checked: a blocked pair or a throttled IP
-	// is refused even with the right password (WIRE.md §5).
+	// is refused even with the right password (WIRE.md §5). It counts per user where the
+	// directory can name the user without a password, so that the email and the username of
+	// one user share one count; a name of nobody is counted as typed, by the same path.
 	att := &guard.Attempt{Identifier: username, IP: ex.ip, Tenant: &ex.tenant}
+	if r, ok := dir.(directory.Resolver); ok {
+		if att.UserID, err = r.Resolve(ctx, username); err != nil {
+			return err
+		}
+	}
 	if err := s.guard.Check(ctx, att); err != nil {
 		var be *guard.BlockedError
 		if errors.As(err, &be) {

@@ -1,14 +1,19 @@
 package oauthserver_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/admin"
+	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/guard"
+	"github.com/sesameauth/sesame/internal/oauthserver"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -76,6 +81,35 @@ func blockedBF(user, pass, ip string) attempt {
 	return attempt{user, pass, ip, http.StatusTooManyRequests, "too_many_attempts", bruteForceText}
 }
 
+// settledLogs returns the tenant log events of typ once every event emitted so far is stored.
+// A request emits its events before it answers, and the sink writes them in order through one
+// writer, so once a marker emitted after the last answer is in the store, every earlier event
+// is too: no sleep, and no event still on its way can be missed.
+// TODO: use the log sink's flush hook (logs.Sink Flush) once internal/logs has it.
+func (e *env) settledLogs(typ string) []store.LogEvent {
+	e.t.Helper()
+	marker := store.LogEvent{ID: store.NewID("", 16), Type: "test_settled"}
+	e.sink.Emit(marker)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		evs, err := e.st.ListLogs(e.t.Context(), store.LogFilter{Type: marker.Type})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if slices.ContainsFunc(evs, func(ev store.LogEvent) bool { return ev.ID == marker.ID }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatal("the tenant log did not store a marker event within 10 s")
+		}
+	}
+	evs, err := e.st.ListLogs(e.t.Context(), store.LogFilter{Type: typ})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return evs
+}
+
+// waitLogs polls the tenant log until it holds want events of typ (or 2 s have passed).
 func (e *env) waitLogs(typ string, want int) []store.LogEvent {
 	e.t.Helper()
 	var evs []store.LogEvent
@@ -125,10 +159,7 @@ func TestBruteForceProtection(t *testing.T) {
 				e.setAttackProtection(tc.settings)
 			}
 			e.attempts(tc.attempts)
-			evs := e.waitLogs("limit_wc", tc.wantWC)
-			time.Sleep(50 * time.Millisecond) // let a wrong extra event land, if any
-			evs, _ = e.st.ListLogs(t.Context(), store.LogFilter{Type: "limit_wc"})
-			if len(evs) != tc.wantWC {
+			if evs := e.settledLogs("limit_wc"); len(evs) != tc.wantWC {
 				t.Errorf("limit_wc events: got %d, want %d", len(evs), tc.wantWC)
 			}
 		})
@@ -157,7 +188,7 @@ func TestSuspiciousIPThrottling(t *testing.T) {
 		attempt{aliceEmail, alicePass, ip, http.StatusTooManyRequests, "too_many_attempts", ipThrottleText},
 		right(aliceEmail, alicePass, "198.51.100.8"))
 	e.attempts(list)
-	if evs := e.waitLogs("limit_mu", 1); len(evs) != 1 || evs[0].IP != ip {
+	if evs := e.settledLogs("limit_mu"); len(evs) != 1 || evs[0].IP != ip {
 		t.Errorf("limit_mu events: got %+v, want one for %s", evs, ip)
 	}
 	// One token comes back every 864 s.
@@ -201,10 +232,7 @@ func TestBreachedPassword(t *testing.T) {
 			e.attempts([]attempt{a})
 			// A wrong password is never reported as breached.
 			e.attempts(wrong("leaky@example.com", "192.0.2.50", 1))
-			evs := e.waitLogs("pwd_leak", tc.wantLeak)
-			time.Sleep(50 * time.Millisecond)
-			evs, _ = e.st.ListLogs(t.Context(), store.LogFilter{Type: "pwd_leak"})
-			if len(evs) != tc.wantLeak {
+			if evs := e.settledLogs("pwd_leak"); len(evs) != tc.wantLeak {
 				t.Errorf("pwd_leak events: got %d, want %d", len(evs), tc.wantLeak)
 			}
 		})
@@ -266,4 +294,140 @@ func TestUnblockReleasesBruteForce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countVerifications wraps the server's real directories so that n counts password
+// verifications: every Authenticate call verifies one password (a dummy one for an unknown
+// user), whatever its outcome.
+func countVerifications(n *atomic.Int64) func(*oauthserver.Config) {
+	return func(c *oauthserver.Config) { c.Directories = countingDirs{Directories: c.Directories, n: n} }
+}
+
+type countingDirs struct {
+	oauthserver.Directories
+	n *atomic.Int64
+}
+
+func (d countingDirs) Directory(c store.Connection) (directory.Directory, error) {
+	dir, err := d.Directories.Directory(c)
+	if err != nil {
+		return nil, err
+	}
+	return countingDir{Directory: dir, n: d.n}, nil
+}
+
+type countingDir struct {
+	directory.Directory
+	n *atomic.Int64
+}
+
+func (d countingDir) Authenticate(ctx context.Context, username, pw string) (directory.Identity, error) {
+	d.n.Add(1)
+	return d.Directory.Authenticate(ctx, username, pw)
+}
+
+// TestSuspiciousIPBurstVerifiesAtMostTheBucket sends rounds of parallel wrong-password logins
+// for distinct accounts (so brute force never steps in) from one IP: the IP's bucket must bound
+// how many passwords each burst gets verified, not merely how many come after it.
+func TestSuspiciousIPBurstVerifiesAtMostTheBucket(t *testing.T) {
+	const capacity, burst, rounds, ip = 5, 40, 20, "198.51.100.60"
+	var verified atomic.Int64
+	e := newEnv(t, countVerifications(&verified))
+	e.trustForwardedFor()
+	e.setAttackProtection(func(ap *store.AttackProtection) {
+		ap.SuspiciousIP.Stage.PreLogin = store.ThrottleStage{MaxAttempts: capacity, Rate: 864000}
+	})
+	for round := range rounds {
+		verified.Store(0)
+		statuses := make([]int, burst)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			wg.Go(func() {
+				form := passwordForm("username", fmt.Sprintf("r%d-u%d@example.com", round, i), "password", "wrong password")
+				statuses[i] = e.postForm("/oauth/token", form, "auth0-forwarded-for", ip).Status
+			})
+		}
+		wg.Wait()
+		count := map[int]int{}
+		for _, s := range statuses {
+			count[s]++
+		}
+		got := verified.Load()
+		t.Logf("round %d: %d of %d passwords verified, statuses %v", round, got, burst, count)
+		if got != capacity || count[http.StatusForbidden] != capacity || count[http.StatusTooManyRequests] != burst-capacity {
+			t.Errorf("round %d: %d of %d passwords verified, statuses %v; want %d verified, %d × 403 and %d × 429",
+				round, got, burst, count, capacity, capacity, burst-capacity)
+		}
+		e.clock.Advance(capacity * 864 * time.Second) // the bucket is full again
+	}
+}
+
+// Resolve forwards the real directory's optional ability, which the embedded interface hides.
+func (d countingDir) Resolve(ctx context.Context, login string) (string, error) {
+	if r, ok := d.Directory.(directory.Resolver); ok {
+		return r.Resolve(ctx, login)
+	}
+	return "", nil
+}
+
+// TestBruteForceCountsPerUser checks that a user's email and username share one brute-force
+// count, while names of nobody are counted each on its own and refused with the very same
+// answer, so that the block tells nothing of who exists.
+func TestBruteForceCountsPerUser(t *testing.T) {
+	const ip1, ip2 = "203.0.113.40", "203.0.113.41"
+	e := newEnv(t)
+	e.trustForwardedFor()
+	e.setAttackProtection(func(ap *store.AttackProtection) { ap.BruteForce.MaxAttempts = 3 })
+	e.attempts(append(append(wrong(bobEmail, ip1, 2), wrong("bob", ip1, 1)...),
+		blockedBF(bobEmail, bobPass, ip1), blockedBF("bob", bobPass, ip1), blockedBF("BOB@example.com", bobPass, ip1),
+		right("bob", bobPass, ip2))) // another IP is another pair
+	e.attempts(append(wrong("ghost@example.com", ip1, 3),
+		blockedBF("ghost@example.com", "x", ip1),
+		attempt{"ghost", "x", ip1, http.StatusForbidden, "invalid_grant", "Wrong email or password."}))
+	known := e.postForm("/oauth/token", passwordForm("username", "bob", "password", "x"), "auth0-forwarded-for", ip1)
+	unknown := e.postForm("/oauth/token", passwordForm("username", "ghost@example.com", "password", "x"), "auth0-forwarded-for", ip1)
+	if known.Status != unknown.Status || known.Raw != unknown.Raw {
+		t.Errorf("blocked known user: %d %s; blocked unknown name: %d %s; want the same answer", known.Status, known.Raw, unknown.Status, unknown.Raw)
+	}
+	// Auth0's user-blocks, by user and by identifier, see the user's count and release it.
+	svc := &admin.Service{Store: e.st, Hasher: e.hasher, Now: e.clock.Now}
+	for _, list := range []func() ([]admin.UserBlock, error){
+		func() ([]admin.UserBlock, error) { return svc.UserBlocks(t.Context(), e.bob) },
+		func() ([]admin.UserBlock, error) { return svc.IdentifierBlocks(t.Context(), "bob") },
+	} {
+		bs, err := list()
+		if err != nil || len(bs) != 1 || bs[0].IP != ip1 || bs[0].Connection != connName || bs[0].Attempts < 3 {
+			t.Errorf("blocks: got %+v, %v, want bob's one block from %s in %s", bs, err, ip1, connName)
+		}
+	}
+	if n, err := svc.UnblockIdentifier(t.Context(), "bob"); err != nil || n != 1 {
+		t.Errorf("UnblockIdentifier: got %d, %v, want 1 counter released", n, err)
+	}
+	e.attempts([]attempt{right(bobEmail, bobPass, ip1), blockedBF("ghost@example.com", "x", ip1)})
+}
+
+// TestIPv6ClientsCountedPerNetwork checks that the addresses of one IPv6 /64, which one
+// subscriber can all use, share one IP bucket and one brute-force count, while IPv4 addresses
+// count alone.
+func TestIPv6ClientsCountedPerNetwork(t *testing.T) {
+	e := newEnv(t)
+	e.trustForwardedFor()
+	e.setAttackProtection(func(ap *store.AttackProtection) {
+		ap.SuspiciousIP.Stage.PreLogin = store.ThrottleStage{MaxAttempts: 3, Rate: 864000}
+		ap.BruteForce.MaxAttempts = 2
+	})
+	throttled := attempt{aliceEmail, alicePass, "2001:db8:7:1:ffff::1", http.StatusTooManyRequests, "too_many_attempts", ipThrottleText}
+	e.attempts(append(append(append(append(
+		wrong("user1@example.com", "2001:db8:7:1::1", 1),
+		wrong("user2@example.com", "2001:db8:7:1::2", 1)...),
+		wrong("user3@example.com", "2001:db8:7:1:abcd:ef01:2345:6789", 1)...),
+		throttled, right(aliceEmail, alicePass, "2001:db8:7:2::1")), // the next /64 is another client
+		// Brute force: alice from one /64, under two addresses.
+		wrong(aliceEmail, "2001:db8:8:1::1", 1)...))
+	e.attempts(append(wrong(aliceEmail, "2001:db8:8:1::2", 1),
+		blockedBF(aliceEmail, alicePass, "2001:db8:8:1::3"), right(aliceEmail, alicePass, "2001:db8:8:2::1"),
+		// IPv4: each address alone.
+		attempt{"user4@example.com", "x", "198.51.100.70", http.StatusForbidden, "invalid_grant", "Wrong email or password."},
+		attempt{"user5@example.com", "x", "198.51.100.70", http.StatusForbidden, "invalid_grant", "Wrong email or password."},
+		right(bobEmail, bobPass, "198.51.100.71")))
 }

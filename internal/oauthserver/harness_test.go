@@ -68,6 +68,7 @@ type env struct {
 	box    *seal.Box
 	hasher *password.Hasher
 	clock  *clock
+	sink   *logs.Sink // the tenant log, asynchronous: see settledLogs
 	srv    *httptest.Server
 	issuer string
 	keys   *token.Keys
@@ -109,6 +110,7 @@ func newEnv(t testing.TB, opts ...func(*oauthserver.Config)) *env {
 	e.issuer = "http://" + e.srv.Listener.Addr().String() + "/"
 	sink := logs.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), e.clock.Now)
 	t.Cleanup(func() { _ = sink.Close(context.Background()) })
+	e.sink = sink
 	cfg := oauthserver.Config{
 		Issuer:      e.issuer,
 		Store:       st,

@@ -12,11 +12,14 @@ import (
 // bucket, all of which may come at once; 0 turns a limit off. The buckets are counters in the
 // store, so the limits hold for a cluster as a whole, not per node.
 type RateLimits struct {
-	// PerClient limits each authenticated client.
+	// PerClient limits each client. A confidential client (one that authenticated with a
+	// secret or an assertion) has one bucket; a public client (token_endpoint_auth_method
+	// none) one per end-user IP address, since anyone who knows its client_id could
+	// otherwise spend its bucket for every user of the application.
 	PerClient int
 	// PerIP limits each IP address: the end user's when the client is trusted to send it
 	// (auth0-forwarded-for), else the caller's (the TCP peer, or the X-Forwarded-For hop that a
-	// trusted proxy names).
+	// trusted proxy names). IPv6 addresses are counted per network (Config.IPv6ClientPrefix).
 	PerIP int
 	// PerRefreshToken limits the redemptions of one refresh-token family (one login).
 	PerRefreshToken int
@@ -54,18 +57,23 @@ func (n *rateNote) header(h http.Header) {
 // bucket refuses it with 429 too_many_requests. authenticated says whether ex.client
 // authenticated: only then is the client's bucket used (an unauthenticated client_id could
 // otherwise spend a real client's budget) and only then is a forwarded end-user IP trusted.
+// A public client proves nothing but its client_id, so its bucket is per end-user IP.
 func (s *Server) limitRequest(ctx context.Context, ex *exchange, authenticated bool) error {
 	if r := guard.PerMinute(s.limits.PerIP); r.On() {
 		ip := ex.peer
 		if authenticated {
 			ip = ex.ip
 		}
-		if err := s.takeRate(ctx, ex, guard.IPRateKey(ip), r, "Rate limit exceeded for this IP address"); err != nil {
+		if err := s.takeRate(ctx, ex, s.guard.IPRateKey(ip), r, "Rate limit exceeded for this IP address"); err != nil {
 			return err
 		}
 	}
 	if r := guard.PerMinute(s.limits.PerClient); r.On() && authenticated {
-		if err := s.takeRate(ctx, ex, guard.ClientRateKey(ex.client.ClientID), r, "Rate limit exceeded for this client"); err != nil {
+		key := guard.ClientRateKey(ex.client.ClientID)
+		if !ex.client.Confidential {
+			key = s.guard.PublicClientRateKey(ex.client.ClientID, ex.ip)
+		}
+		if err := s.takeRate(ctx, ex, key, r, "Rate limit exceeded for this client"); err != nil {
 			return err
 		}
 	}

@@ -54,6 +54,9 @@ type Config struct {
 	Notifier deliver.Notifier
 	// AdminEmails receive the admin_notification notices.
 	AdminEmails []string
+	// IPv6ClientPrefix is the length of the IPv6 network that attack protection and the
+	// per-IP rate limits count as one client (0: guard.DefaultIPv6Prefix, a /64).
+	IPv6ClientPrefix int
 }
 
 // Opener opens values sealed with the key-encryption key (seal.Box satisfies it).
@@ -107,7 +110,7 @@ func New(cfg Config) *Server {
 		s.log = slog.Default()
 	}
 	// Attack protection keeps its counters in the store, so every node shares them.
-	s.guard = guard.New(cfg.Store, s.now)
+	s.guard = guard.New(cfg.Store, s.now, guard.Options{IPv6Prefix: cfg.IPv6ClientPrefix})
 	s.hooks = cfg.Hooks
 	if s.hooks == nil {
 		s.hooks = hooks.NewEngine(hooks.Options{})

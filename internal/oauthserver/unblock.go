@@ -81,7 +81,7 @@ func (s *Server) handleUnblock(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	n, err := s.guard.Unblock(ctx, u.Email, u.Username)
+	n, err := s.guard.Unblock(ctx, u.ID, u.Email, u.Username)
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -166,8 +166,9 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Hooks: engine,
 		RateLimits: oauthserver.RateLimits{PerClient: cfg.RateLimitClientPerMinute, PerIP: cfg.RateLimitIPPerMinute,
 			PerRefreshToken: cfg.RateLimitRefreshPerMinute},
-		TrustedProxies: proxies,
-		AdminEmails:    cfg.AdminEmailList(),
+		TrustedProxies:   proxies,
+		AdminEmails:      cfg.AdminEmailList(),
+		IPv6ClientPrefix: cfg.IPv6ClientPrefix,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/", oauth.Handler())

@@ -84,6 +84,11 @@ type Counters interface {
 	// left and resetAt is when the bucket will be full again; when not, remaining is 0 and
 	// resetAt is when the next token comes back.
 	TakeToken(ctx context.Context, key string, capacity int, refillEvery time.Duration, now time.Time) (allowed bool, remaining int, resetAt time.Time, err error)
+	// ReturnToken puts back one token that TakeToken granted on the bucket key (refilling
+	// every refillEvery), so that a check can take its token before the expensive work and
+	// give it back when the work turns out not to count. A bucket never seen, or already full
+	// at now, stays as it is: nothing is returned beyond capacity.
+	ReturnToken(ctx context.Context, key string, refillEvery time.Duration, now time.Time) error
 }
 
 // CounterEntry is one live counter of Counters.

@@ -33,7 +33,10 @@ type Directory struct {
 	hasher     *password.Hasher
 }
 
-var _ directory.Directory = (*Directory)(nil)
+var (
+	_ directory.Directory = (*Directory)(nil)
+	_ directory.Resolver  = (*Directory)(nil)
+)
 
 // New returns the directory of the connection named connection.
 func New(users store.Users, connection string, hasher *password.Hasher) *Directory {
@@ -74,6 +77,23 @@ func (d *Directory) Authenticate(ctx context.Context, username, pw string) (dire
 		d.rehash(ctx, u, pw)
 	}
 	return toIdentity(u), nil
+}
+
+// Resolve returns the ID of the connection's user whose email (case-insensitively) or username
+// is login, or "" when there is none: the same one look-up Authenticate starts with, whatever
+// the answer. A login Authenticate would refuse unread gets "" without a look-up.
+func (d *Directory) Resolve(ctx context.Context, login string) (string, error) {
+	if login == "" || len(login) > MaxUsernameLength {
+		return "", nil
+	}
+	u, err := d.users.FindUser(ctx, d.connection, login)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("database directory: find user: %w", err)
+	}
+	return u.ID, nil
 }
 
 // refuse spends one dummy verification and returns err, so that every refusal costs what a

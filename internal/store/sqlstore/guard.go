@@ -155,6 +155,22 @@ func (s *Store) TakeToken(ctx context.Context, key string, capacity int, refillE
 	return false, 0, time.Unix(0, tat-int64(capacity-1)*iv).UTC(), nil
 }
 
+// ReturnToken moves the bucket's theoretical arrival time back by one interval, never before
+// now (a bucket is full once tat is not after now, so going further back would hand out more
+// than capacity later). One statement: concurrent returns and takes serialise on the row.
+func (s *Store) ReturnToken(ctx context.Context, key string, refillEvery time.Duration, now time.Time) error {
+	if refillEvery <= 0 {
+		return fmt.Errorf("sqlstore: bucket refilling every %v", refillEvery)
+	}
+	t := now.UnixNano()
+	_, err := s.write.ExecContext(ctx, s.q(`UPDATE guard_buckets SET tat = CASE WHEN tat - ? > ? THEN tat - ? ELSE ? END
+WHERE bucket_key = ? AND tat > ?`), int64(refillEvery), t, int64(refillEvery), t, key, t)
+	if err != nil {
+		return fmt.Errorf("sqlstore: returning token: %w", unavailable(err))
+	}
+	return nil
+}
+
 func firstErr(errs ...error) error {
 	for _, err := range errs {
 		if err != nil {

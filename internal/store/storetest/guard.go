@@ -179,6 +179,45 @@ func testBuckets(t *testing.T, newStore NewStore) {
 			}
 		})
 	}
+	t.Run("a returned token can be taken again", func(t *testing.T) {
+		s := newStore(t)
+		for i := range 3 {
+			ok, _, _, err := s.TakeToken(ctx(), "ret", 3, 10*time.Second, at(0))
+			must(t, "TakeToken", err)
+			if !ok {
+				t.Fatalf("take %d: refused, want allowed", i)
+			}
+		}
+		must(t, "ReturnToken", s.ReturnToken(ctx(), "ret", 10*time.Second, at(0)))
+		ok, rem, reset, err := s.TakeToken(ctx(), "ret", 3, 10*time.Second, at(0))
+		must(t, "TakeToken", err)
+		if !ok || rem != 0 || !reset.Equal(at(30*time.Second)) {
+			t.Errorf("take after a return: got %v, %d, %v, want true, 0, %v", ok, rem, reset, at(30*time.Second))
+		}
+		if ok, _, _, err := s.TakeToken(ctx(), "ret", 3, 10*time.Second, at(0)); err != nil || ok {
+			t.Errorf("a fourth take: got %v, %v, want refused", ok, err)
+		}
+	})
+	t.Run("returns never fill a bucket beyond capacity", func(t *testing.T) {
+		s := newStore(t)
+		must(t, "ReturnToken of a bucket never seen", s.ReturnToken(ctx(), "full", 10*time.Second, at(0)))
+		_, _, _, err := s.TakeToken(ctx(), "full", 2, 10*time.Second, at(0))
+		must(t, "TakeToken", err)
+		for range 3 {
+			must(t, "ReturnToken", s.ReturnToken(ctx(), "full", 10*time.Second, at(0)))
+		}
+		var granted int
+		for range 4 {
+			ok, _, _, err := s.TakeToken(ctx(), "full", 2, 10*time.Second, at(0))
+			must(t, "TakeToken", err)
+			if ok {
+				granted++
+			}
+		}
+		if granted != 2 {
+			t.Errorf("takes after extra returns: got %d granted, want 2 (the capacity)", granted)
+		}
+	})
 	t.Run("parallel takes never over-grant", func(t *testing.T) {
 		s := newStore(t)
 		allowed := make([]bool, 20)

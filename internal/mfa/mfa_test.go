@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -246,4 +247,59 @@ func TestFailureLimit(t *testing.T) {
 	if _, err := f.svc.VerifyOTP(ctx, f.tx, f.code(t, en.Secret, f.clock.Now())); err != nil {
 		t.Errorf("right code after one refill: got %v, want nil", err)
 	}
+}
+
+// TestAttemptsCountFailuresOnly checks what each outcome does to the user's attempts: a
+// failure keeps the attempt it took, a pass and a refusal leave the count as it was.
+func TestAttemptsCountFailuresOnly(t *testing.T) {
+	type step struct {
+		right   bool          // the right code, else a wrong one
+		advance time.Duration // before the step
+		want    error
+	}
+	wrongs := func(n int, want error) []step {
+		out := make([]step, n)
+		for i := range out {
+			out[i] = step{want: want}
+		}
+		return out
+	}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"a pass gives its attempt back", slices.Concat(wrongs(MaxFailures-1, ErrInvalidOTP),
+			[]step{{right: true}, {right: true, advance: 30 * time.Second}, {want: ErrInvalidOTP}, {want: ErrTooManyAttempts}})},
+		{"refusals do not lengthen the lockout", slices.Concat(wrongs(MaxFailures, ErrInvalidOTP), wrongs(50, ErrTooManyAttempts),
+			[]step{{right: true, advance: Refill}, {want: ErrInvalidOTP}, {want: ErrTooManyAttempts}})},
+		{"the whole bucket is back after MaxFailures refills", slices.Concat(wrongs(MaxFailures, ErrInvalidOTP),
+			[]step{{advance: MaxFailures * Refill, want: ErrInvalidOTP}}, wrongs(MaxFailures-1, ErrInvalidOTP), wrongs(1, ErrTooManyAttempts))},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			en, err := f.svc.Associate(t.Context(), f.tx, EnrolRequest{Types: []string{"otp"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range c.steps {
+				f.clock.Advance(s.advance)
+				code := f.code(t, en.Secret, f.clock.Now())
+				if !s.right {
+					code = otherCode(code)
+				}
+				if _, err := f.svc.VerifyOTP(t.Context(), f.tx, code); !errors.Is(err, s.want) {
+					t.Fatalf("step %d (right %v): got %v, want %v", i, s.right, err, s.want)
+				}
+			}
+		})
+	}
+}
+
+// otherCode is a six-digit code other than code.
+func otherCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
 }

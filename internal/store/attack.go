@@ -84,6 +84,11 @@ type Counters interface {
 	// left and resetAt is when the bucket will be full again; when not, remaining is 0 and
 	// resetAt is when the next token comes back.
 	TakeToken(ctx context.Context, key string, capacity int, refillEvery time.Duration, now time.Time) (allowed bool, remaining int, resetAt time.Time, err error)
+	// ReturnToken gives back one token TakeToken took from the bucket key (refilling every
+	// refillEvery), for an attempt taken before an expensive check that then passed: a limit
+	// counted before the check holds under parallel requests, and giving back makes it count
+	// failures only. A bucket that is absent or full stays as it is.
+	ReturnToken(ctx context.Context, key string, refillEvery time.Duration) error
 }
 
 // CounterEntry is one live counter of Counters.

@@ -155,6 +155,20 @@ func (s *Store) TakeToken(ctx context.Context, key string, capacity int, refillE
 	return false, 0, time.Unix(0, tat-int64(capacity-1)*iv).UTC(), nil
 }
 
+// ReturnToken gives back one token of the bucket key: its arrival time moves back one
+// interval. GCRA is additive, so this undoes exactly one take even when other takes came in
+// between; a tat at or before now already means a full bucket, so one moved further back
+// grants nothing more.
+func (s *Store) ReturnToken(ctx context.Context, key string, refillEvery time.Duration) error {
+	if refillEvery <= 0 {
+		return fmt.Errorf("sqlstore: bucket refilling every %v", refillEvery)
+	}
+	if _, err := s.write.ExecContext(ctx, s.q(`UPDATE guard_buckets SET tat = tat - ? WHERE bucket_key = ?`), int64(refillEvery), key); err != nil {
+		return fmt.Errorf("sqlstore: returning token: %w", unavailable(err))
+	}
+	return nil
+}
+
 func firstErr(errs ...error) error {
 	for _, err := range errs {
 		if err != nil {

@@ -193,6 +193,76 @@ func testBuckets(t *testing.T, newStore NewStore) {
 			t.Errorf("allowed takes: got %d, want 5", n)
 		}
 	})
+	t.Run("a returned token can be taken again, never beyond capacity", func(t *testing.T) {
+		s := newStore(t)
+		take := func() bool {
+			ok, _, _, err := s.TakeToken(ctx(), "mfa|alice", 3, time.Minute, at(0))
+			must(t, "TakeToken", err)
+			return ok
+		}
+		must(t, "ReturnToken of an absent bucket", s.ReturnToken(ctx(), "mfa|alice", time.Minute))
+		for i := range 3 {
+			if !take() {
+				t.Fatalf("take %d of a full bucket: refused", i+1)
+			}
+		}
+		if take() {
+			t.Fatal("take of an empty bucket: allowed")
+		}
+		must(t, "ReturnToken", s.ReturnToken(ctx(), "mfa|alice", time.Minute))
+		if !take() {
+			t.Error("take after a return: refused, want allowed")
+		}
+		if take() {
+			t.Error("second take after one return: allowed, want refused")
+		}
+		// Returns beyond what was taken leave a full bucket: still 3 takes, not more.
+		for range 5 {
+			must(t, "ReturnToken", s.ReturnToken(ctx(), "mfa|alice", time.Minute))
+		}
+		n := 0
+		for take() {
+			n++
+		}
+		if n != 3 {
+			t.Errorf("takes after over-returning: got %d, want 3", n)
+		}
+	})
+	t.Run("parallel takes and returns: only the kept tokens are spent", func(t *testing.T) {
+		// 40 parallel attempts on a bucket of 10: those that get a token give back every
+		// second one (a passed check). The bucket then holds exactly the tokens returned.
+		s := newStore(t)
+		kept := make([]bool, 40)
+		for i, err := range parallel(40, func(i int) error {
+			ok, _, _, err := s.TakeToken(ctx(), "race", 10, time.Hour, at(0))
+			if err != nil || !ok {
+				return err
+			}
+			if i%2 == 0 {
+				return s.ReturnToken(ctx(), "race", time.Hour)
+			}
+			kept[i] = true
+			return nil
+		}) {
+			must(t, fmt.Sprintf("attempt %d", i), err)
+		}
+		spent := len(slices.DeleteFunc(kept, func(b bool) bool { return !b }))
+		if spent > 10 {
+			t.Fatalf("tokens kept: got %d, want at most 10", spent)
+		}
+		left := 0
+		for {
+			ok, _, _, err := s.TakeToken(ctx(), "race", 10, time.Hour, at(0))
+			must(t, "TakeToken", err)
+			if !ok {
+				break
+			}
+			left++
+		}
+		if spent+left != 10 {
+			t.Errorf("tokens kept %d + left %d: got %d, want 10", spent, left, spent+left)
+		}
+	})
 }
 
 func testBreached(t *testing.T, newStore NewStore) {

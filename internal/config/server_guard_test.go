@@ -16,6 +16,10 @@ func TestValidateProtectionAndLogSettings(t *testing.T) {
 			s.RateLimitIPPerMinute, s.RateLimitClientPerMinute, s.RateLimitRefreshPerMinute = 600, 3000, 30
 		}, ""},
 		{"negative rate limit", func(s *Server) { s.RateLimitIPPerMinute = -1 }, "rate_limit_ip_per_minute"},
+		{"MFA send limits", func(s *Server) {
+			s.MFASendsPerToken, s.MFASendsPerUserPerHour, s.MFASendsPerIPPerHour, s.MFAEnrollRecipientsPerHour = 3, 20, -1, 5
+		}, ""},
+		{"MFA send limit below -1", func(s *Server) { s.MFAEnrollRecipientsPerHour = -2 }, "mfa_enroll_recipients_per_hour"},
 		{"retention in days", func(s *Server) { s.LogRetention = "7d" }, ""},
 		{"retention as duration", func(s *Server) { s.LogRetention = "48h" }, ""},
 		{"retention unreadable", func(s *Server) { s.LogRetention = "a month" }, "log_retention"},

@@ -228,6 +228,8 @@ type EnrolRequest struct {
 	Issuer  string
 	Account string
 	Factors store.MFAFactors
+	// Gate, when not nil, may refuse sending a code to Email or Phone.
+	Gate SendGate
 }
 
 // Enrolment is the answer to an association.
@@ -296,6 +298,11 @@ func (s *Service) Associate(ctx context.Context, t store.MFATransaction, req Enr
 	default:
 		return Enrolment{}, fmt.Errorf("%w: authenticator_types", ErrBadRequest)
 	}
+	if out.Type == "oob" {
+		if err := req.Gate.allow(ctx, Delivery{Channel: out.Channel, To: a.Name, Enrolment: true}); err != nil {
+			return Enrolment{}, err
+		}
+	}
 	// An abandoned enrolment's pending authenticators go: their secrets were shown once and
 	// this enrolment shows new ones.
 	for _, old := range auths {
@@ -342,8 +349,8 @@ type Challenge struct {
 }
 
 // Challenge picks a factor of the user for types ("otp", "oob"), the authenticator
-// authenticatorID when given; an OOB factor gets a fresh code sent.
-func (s *Service) Challenge(ctx context.Context, t store.MFATransaction, types []string, authenticatorID, tenant string) (Challenge, error) {
+// authenticatorID when given; an OOB factor gets a fresh code sent if gate allows it.
+func (s *Service) Challenge(ctx context.Context, t store.MFATransaction, types []string, authenticatorID, tenant string, gate SendGate) (Challenge, error) {
 	auths, err := s.store.ListMFAAuthenticators(ctx, t.UserID)
 	if err != nil {
 		return Challenge{}, err
@@ -359,6 +366,9 @@ func (s *Service) Challenge(ctx context.Context, t store.MFATransaction, types [
 			}
 		case store.AuthenticatorEmail, store.AuthenticatorSMS:
 			if slices.Contains(types, "oob") {
+				if err := gate.allow(ctx, Delivery{Channel: channel(a), To: a.Name}); err != nil {
+					return Challenge{}, err
+				}
 				code, err := s.sendCode(ctx, t, a, tenant)
 				if err != nil {
 					return Challenge{}, err
@@ -382,14 +392,18 @@ func (s *Service) sendCode(ctx context.Context, t store.MFATransaction, a store.
 	if err := s.store.CreateOOBChallenge(ctx, c); err != nil {
 		return "", err
 	}
-	channel := "email"
-	if a.Kind == store.AuthenticatorSMS {
-		channel = "sms"
-	}
-	if err := s.sender.Send(ctx, Message{Channel: channel, To: a.Name, Code: binding, Tenant: tenant}); err != nil {
+	if err := s.sender.Send(ctx, Message{Channel: channel(a), To: a.Name, Code: binding, Tenant: tenant}); err != nil {
 		return "", err
 	}
 	return raw, nil
+}
+
+// channel is the oob channel of an email or SMS authenticator.
+func channel(a store.MFAAuthenticator) string {
+	if a.Kind == store.AuthenticatorSMS {
+		return "sms"
+	}
+	return "email"
 }
 
 // Result tells what a verified factor did.

@@ -215,11 +215,11 @@ func TestOOBEmail(t *testing.T) {
 	if _, err := f.svc.VerifyOOB(ctx, f.tx, en.OOBCode, m.Code); !errors.Is(err, ErrInvalidOOBCode) {
 		t.Errorf("oob_code reused: got %v, want ErrInvalidOOBCode", err)
 	}
-	ch, err := f.svc.Challenge(ctx, f.tx, []string{"otp", "oob"}, "", "Acme")
+	ch, err := f.svc.Challenge(ctx, f.tx, []string{"otp", "oob"}, "", "Acme", nil)
 	if err != nil || ch.Type != "oob" || ch.OOBCode == "" {
 		t.Fatalf("challenge: got %+v, %v, want oob with a code", ch, err)
 	}
-	if _, err := f.svc.Challenge(ctx, f.tx, []string{"otp"}, "", "Acme"); !errors.Is(err, ErrUnsupportedChallenge) {
+	if _, err := f.svc.Challenge(ctx, f.tx, []string{"otp"}, "", "Acme", nil); !errors.Is(err, ErrUnsupportedChallenge) {
 		t.Errorf("otp challenge without otp: got %v, want ErrUnsupportedChallenge", err)
 	}
 	f.clock.Advance(OOBLifetime)
@@ -302,4 +302,51 @@ func otherCode(code string) string {
 		return "111111"
 	}
 	return "000000"
+}
+
+// TestSendGateRefusalChangesNothing checks that a send the gate refuses stores nothing and
+// sends nothing, at enrolment and at a challenge, and that the gate sees each recipient.
+func TestSendGateRefusalChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	factors := store.MFAFactors{Email: true}
+	refused := errors.New("refused")
+	var asked []Delivery
+	gate := func(open bool) SendGate {
+		return func(_ context.Context, d Delivery) error {
+			asked = append(asked, d)
+			if !open {
+				return refused
+			}
+			return nil
+		}
+	}
+	req := EnrolRequest{Types: []string{"oob"}, Channels: []string{"email"}, Email: "alice@example.com", Factors: factors}
+	if _, err := f.svc.Associate(ctx, f.tx, req); err != nil { // a first, pending enrolment
+		t.Fatal(err)
+	}
+	req.Email, req.Gate = "mallory@example.com", gate(false)
+	if _, err := f.svc.Associate(ctx, f.tx, req); !errors.Is(err, refused) {
+		t.Fatalf("refused enrolment: got %v, want the gate's error", err)
+	}
+	auths, err := f.svc.Authenticators(ctx, "auth0|1")
+	if err != nil || len(auths) != 1 || auths[0].Name != "alice@example.com" {
+		t.Errorf("authenticators after a refused enrolment: got %+v, %v, want alice's pending one only", auths, err)
+	}
+	if _, err := f.svc.Challenge(ctx, f.tx, []string{"oob"}, "", "Acme", gate(false)); !errors.Is(err, refused) {
+		t.Errorf("refused challenge: got %v, want the gate's error", err)
+	}
+	if _, err := f.svc.Challenge(ctx, f.tx, []string{"oob"}, "", "Acme", gate(true)); err != nil {
+		t.Errorf("allowed challenge: got %v, want nil", err)
+	}
+	f.sent.mu.Lock()
+	sent := len(f.sent.msgs)
+	f.sent.mu.Unlock()
+	if sent != 2 {
+		t.Errorf("messages sent: got %d, want 2 (the first enrolment and the allowed challenge)", sent)
+	}
+	want := []Delivery{{"email", "mallory@example.com", true}, {"email", "alice@example.com", false}, {"email", "alice@example.com", false}}
+	if !slices.Equal(asked, want) {
+		t.Errorf("gate asked: got %+v, want %+v", asked, want)
+	}
 }

@@ -93,6 +93,15 @@ type Server struct {
 	//
 	//	ipv6_client_prefix: 56
 	IPv6ClientPrefix int `yaml:"ipv6_client_prefix"`
+	// MFASendsPerToken, MFASendsPerUserPerHour and MFASendsPerIPPerHour limit the email and
+	// SMS codes POST /mfa/associate and /mfa/challenge send, per mfa_token, per user and per
+	// IP address; MFAEnrollRecipientsPerHour is how many distinct addresses and numbers one
+	// user's enrolments may try until an hour passes without one (0: the defaults 5, 10, 60
+	// and 3; -1: off).
+	MFASendsPerToken           int `yaml:"mfa_sends_per_token"`
+	MFASendsPerUserPerHour     int `yaml:"mfa_sends_per_user_per_hour"`
+	MFASendsPerIPPerHour       int `yaml:"mfa_sends_per_ip_per_hour"`
+	MFAEnrollRecipientsPerHour int `yaml:"mfa_enroll_recipients_per_hour"`
 	// LogRetention is how long tenant log events are kept: a Go duration (720h) or days (30d).
 	LogRetention string `yaml:"log_retention"`
 	// LogStream also sends every tenant log event as a JSON line to stdout, to the webhook

@@ -19,6 +19,10 @@ func TestValidateProtectionAndLogSettings(t *testing.T) {
 		{"IPv6 client prefix", func(s *Server) { s.IPv6ClientPrefix = 56 }, ""},
 		{"IPv6 client prefix too short", func(s *Server) { s.IPv6ClientPrefix = 16 }, "ipv6_client_prefix"},
 		{"IPv6 client prefix too long", func(s *Server) { s.IPv6ClientPrefix = 129 }, "ipv6_client_prefix"},
+		{"MFA send limits", func(s *Server) {
+			s.MFASendsPerToken, s.MFASendsPerUserPerHour, s.MFASendsPerIPPerHour, s.MFAEnrollRecipientsPerHour = 3, 20, -1, 5
+		}, ""},
+		{"MFA send limit below -1", func(s *Server) { s.MFAEnrollRecipientsPerHour = -2 }, "mfa_enroll_recipients_per_hour"},
 		{"retention in days", func(s *Server) { s.LogRetention = "7d" }, ""},
 		{"retention as duration", func(s *Server) { s.LogRetention = "48h" }, ""},
 		{"retention unreadable", func(s *Server) { s.LogRetention = "a month" }, "log_retention"},

@@ -422,6 +422,15 @@ func (s Server) Validate() error {
 	if s.ActionsMemoryLimitMiB < -1 {
 		add("actions_memory_limit_mib", "%d is below -1 (0: the default, -1: off)", s.ActionsMemoryLimitMiB)
 	}
+	for _, l := range []struct {
+		key string
+		n   int
+	}{{"mfa_sends_per_token", s.MFASendsPerToken}, {"mfa_sends_per_user_per_hour", s.MFASendsPerUserPerHour},
+		{"mfa_sends_per_ip_per_hour", s.MFASendsPerIPPerHour}, {"mfa_enroll_recipients_per_hour", s.MFAEnrollRecipientsPerHour}} {
+		if l.n < -1 {
+			add(l.key, "%d is below -1 (0: the default, -1: off)", l.n)
+		}
+	}
 	if len(problems) > 0 {
 		return &ServerConfigError{Problems: problems}
 	}

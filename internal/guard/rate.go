@@ -2,6 +2,8 @@ package guard
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -17,11 +19,17 @@ type Rate struct {
 
 // PerMinute is the Rate of n requests a minute, all of which may come at once; n <= 0 is
 // no limit (the zero Rate).
-func PerMinute(n int) Rate {
+func PerMinute(n int) Rate { return per(n, time.Minute) }
+
+// PerHour is the Rate of n requests an hour, all of which may come at once; n <= 0 is no
+// limit.
+func PerHour(n int) Rate { return per(n, time.Hour) }
+
+func per(n int, period time.Duration) Rate {
 	if n <= 0 {
 		return Rate{}
 	}
-	return Rate{Burst: n, Every: time.Minute / time.Duration(n)}
+	return Rate{Burst: n, Every: period / time.Duration(n)}
 }
 
 // On reports whether r limits anything.
@@ -65,12 +73,67 @@ func (g *Guard) Take(ctx context.Context, key string, r Rate) (Decision, error) 
 	}
 	// Refused: at is when one token is back; the bucket is full Burst-1 tokens later.
 	d.RetryAt, d.Reset = at, at.Add(time.Duration(r.Burst-1)*r.Every)
+	d.Log, err = g.firstRefusal(ctx, key, now)
+	return d, err
+}
+
+// firstRefusal reports whether this refusal of key is its first within a minute (see
+// Decision.Log).
+func (g *Guard) firstRefusal(ctx context.Context, key string, now time.Time) (bool, error) {
 	n, err := g.store.RecordFailure(ctx, "rllog|"+key, now, time.Minute)
 	if err != nil {
-		return d, fmt.Errorf("guard: rate limit: %w", err)
+		return false, fmt.Errorf("guard: rate limit: %w", err)
 	}
-	d.Log = n == 1
-	return d, nil
+	return n == 1, nil
+}
+
+// Distinct admits value into the set key, which holds at most limit distinct values within
+// window (each use of the set pushes its window on). A value already admitted passes again; a
+// new one is refused once limit are in. The answer is a Decision like Take's, for the
+// X-RateLimit-* headers; a limit <= 0 admits everything without touching the store.
+//
+// A place in the set is counted before the value is marked, as Check counts a login before
+// the password is checked: parallel requests with new values each get their own count, so no
+// more than limit are ever admitted. A value found already admitted, or refused, gives its
+// place back; only an admitted value is ever marked. Values are stored as SHA-256 hashes:
+// they are email addresses and phone numbers.
+func (g *Guard) Distinct(ctx context.Context, key, value string, limit int, window time.Duration) (Decision, error) {
+	if limit <= 0 || window <= 0 {
+		return Decision{Allowed: true}, nil
+	}
+	now := g.now()
+	set := "ds|" + key
+	h := sha256.Sum256([]byte(value))
+	member := "dsv|" + strconv.Itoa(len(key)) + ":" + key + "|" + hex.EncodeToString(h[:])
+	n, err := g.store.RecordFailure(ctx, set, now, window)
+	if err != nil {
+		return Decision{}, fmt.Errorf("guard: distinct values: %w", err)
+	}
+	d := Decision{Limit: limit, Reset: now.Add(window)}
+	known := 0
+	if n <= limit {
+		known, err = g.store.RecordFailure(ctx, member, now, window)
+		d.Allowed, known = true, known-1 // the mark this call made is not a sign of an earlier one
+	} else if known, err = g.store.GetCounter(ctx, member, now); err == nil && known > 0 {
+		_, err = g.store.RecordFailure(ctx, member, now, window) // an admitted value's window moves on with the set's
+		d.Allowed = true
+	}
+	if err != nil {
+		return Decision{}, fmt.Errorf("guard: distinct values: %w", err)
+	}
+	if !d.Allowed || known > 0 {
+		if err := g.store.DecrementCounter(ctx, set); err != nil {
+			return Decision{}, fmt.Errorf("guard: distinct values: %w", err)
+		}
+		n--
+	}
+	d.Remaining = max(0, limit-n)
+	if d.Allowed {
+		return d, nil
+	}
+	d.RetryAt = d.Reset
+	d.Log, err = g.firstRefusal(ctx, key, now)
+	return d, err
 }
 
 // Keys of the request rate limits, one namespace each so that a client id can never collide
@@ -91,5 +154,18 @@ func (g *Guard) PublicClientRateKey(clientID, ip string) string {
 
 // RefreshRateKey is the bucket of one refresh-token family.
 func RefreshRateKey(familyID string) string { return "rtf|" + familyID }
+
+// MFATokenSendKey is the bucket of the MFA codes sent for one mfa_token transaction.
+func MFATokenSendKey(transactionID string) string { return "mfasend|tx|" + transactionID }
+
+// MFAUserSendKey is the bucket of the MFA codes sent for one user.
+func MFAUserSendKey(userID string) string { return "mfasend|user|" + userID }
+
+// MFAIPSendKey is the bucket of the MFA codes sent at the request of one client address (an
+// IPv4 address, or the IPv6 network it is counted in, as IPRateKey).
+func (g *Guard) MFAIPSendKey(ip string) string { return "mfasend|ip|" + g.clientNet(ip) }
+
+// MFARecipientsKey is the set of the addresses and numbers one user's enrolments tried.
+func MFARecipientsKey(userID string) string { return "mfarcpt|" + userID }
 
 func sameUserIPKey(a *Attempt) string { return "sul|" + a.subject() + "|" + a.net }

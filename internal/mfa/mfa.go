@@ -28,9 +28,10 @@ const (
 	TokenLifetime = 10 * time.Minute
 	// OOBLifetime is how long an emailed or texted code lives.
 	OOBLifetime = 5 * time.Minute
-	// MaxFailures failed factors in a row block a user's factor checks...
+	// MaxFailures failed factors block a user's factor checks...
 	MaxFailures = 10
-	// ...and one more attempt comes back every Refill.
+	// ...and one more attempt comes back every Refill: a user is locked out for at most
+	// MaxFailures × Refill, however many attempts are refused meanwhile.
 	Refill = 6 * time.Minute
 	// totpPeriod, totpDigits and totpSkew are RFC 6238's defaults as Auth0 uses them: 30 s
 	// steps, 6 digits, one step of clock drift either way (§5.2).
@@ -69,16 +70,24 @@ type Sealer interface {
 	Open(sealed, aad []byte) ([]byte, error)
 }
 
+// Store is what Service needs of the store: the MFA records, and the token buckets of
+// attack protection, where each user's factor attempts are counted (in the store, so that
+// every node counts together).
+type Store interface {
+	store.MFA
+	store.Counters
+}
+
 // Service runs second factors over the store.
 type Service struct {
-	store  store.MFA
+	store  Store
 	box    Sealer
 	sender Sender
 	now    func() time.Time
 }
 
 // New returns a Service; a nil now means time.Now.
-func New(st store.MFA, box Sealer, sender Sender, now func() time.Time) *Service {
+func New(st Store, box Sealer, sender Sender, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -219,6 +228,8 @@ type EnrolRequest struct {
 	Issuer  string
 	Account string
 	Factors store.MFAFactors
+	// Gate, when not nil, may refuse sending a code to Email or Phone.
+	Gate SendGate
 }
 
 // Enrolment is the answer to an association.
@@ -287,6 +298,11 @@ func (s *Service) Associate(ctx context.Context, t store.MFATransaction, req Enr
 	default:
 		return Enrolment{}, fmt.Errorf("%w: authenticator_types", ErrBadRequest)
 	}
+	if out.Type == "oob" {
+		if err := req.Gate.allow(ctx, Delivery{Channel: out.Channel, To: a.Name, Enrolment: true}); err != nil {
+			return Enrolment{}, err
+		}
+	}
 	// An abandoned enrolment's pending authenticators go: their secrets were shown once and
 	// this enrolment shows new ones.
 	for _, old := range auths {
@@ -333,8 +349,8 @@ type Challenge struct {
 }
 
 // Challenge picks a factor of the user for types ("otp", "oob"), the authenticator
-// authenticatorID when given; an OOB factor gets a fresh code sent.
-func (s *Service) Challenge(ctx context.Context, t store.MFATransaction, types []string, authenticatorID, tenant string) (Challenge, error) {
+// authenticatorID when given; an OOB factor gets a fresh code sent if gate allows it.
+func (s *Service) Challenge(ctx context.Context, t store.MFATransaction, types []string, authenticatorID, tenant string, gate SendGate) (Challenge, error) {
 	auths, err := s.store.ListMFAAuthenticators(ctx, t.UserID)
 	if err != nil {
 		return Challenge{}, err
@@ -350,6 +366,9 @@ func (s *Service) Challenge(ctx context.Context, t store.MFATransaction, types [
 			}
 		case store.AuthenticatorEmail, store.AuthenticatorSMS:
 			if slices.Contains(types, "oob") {
+				if err := gate.allow(ctx, Delivery{Channel: channel(a), To: a.Name}); err != nil {
+					return Challenge{}, err
+				}
 				code, err := s.sendCode(ctx, t, a, tenant)
 				if err != nil {
 					return Challenge{}, err
@@ -373,14 +392,18 @@ func (s *Service) sendCode(ctx context.Context, t store.MFATransaction, a store.
 	if err := s.store.CreateOOBChallenge(ctx, c); err != nil {
 		return "", err
 	}
-	channel := "email"
-	if a.Kind == store.AuthenticatorSMS {
-		channel = "sms"
-	}
-	if err := s.sender.Send(ctx, Message{Channel: channel, To: a.Name, Code: binding, Tenant: tenant}); err != nil {
+	if err := s.sender.Send(ctx, Message{Channel: channel(a), To: a.Name, Code: binding, Tenant: tenant}); err != nil {
 		return "", err
 	}
 	return raw, nil
+}
+
+// channel is the oob channel of an email or SMS authenticator.
+func channel(a store.MFAAuthenticator) string {
+	if a.Kind == store.AuthenticatorSMS {
+		return "sms"
+	}
+	return "email"
 }
 
 // Result tells what a verified factor did.
@@ -394,9 +417,16 @@ type Result struct {
 // VerifyOTP checks a TOTP code (RFC 6238 §4) against the user's TOTP authenticators, one step
 // of drift either way; a step is accepted once (§5.2).
 func (s *Service) VerifyOTP(ctx context.Context, t store.MFATransaction, code string) (Result, error) {
-	if err := s.allowed(ctx, t.UserID); err != nil {
-		return Result{}, err
-	}
+	var res Result
+	err := s.attempt(ctx, t.UserID, func() (err error) {
+		res, err = s.checkOTP(ctx, t, code)
+		return err
+	})
+	return res, err
+}
+
+// checkOTP is VerifyOTP without the attempt limit.
+func (s *Service) checkOTP(ctx context.Context, t store.MFATransaction, code string) (Result, error) {
 	code = strings.TrimSpace(code)
 	auths, err := s.store.ListMFAAuthenticators(ctx, t.UserID)
 	if err != nil {
@@ -426,7 +456,7 @@ func (s *Service) VerifyOTP(ctx context.Context, t store.MFATransaction, code st
 			return s.passed(ctx, auths, a)
 		}
 	}
-	return Result{}, s.failed(ctx, t.UserID, ErrInvalidOTP)
+	return Result{}, ErrInvalidOTP
 }
 
 // matchStep returns the time step within the skew whose code equals code.
@@ -448,10 +478,11 @@ func matchStep(secret, code string, now time.Time) (int64, bool) {
 
 // VerifyOOB checks an oob_code of this transaction and the binding code the user typed; the
 // challenge is then spent.
+//
+// The oob_code is looked up before an attempt is taken: it is a 256-bit secret that nobody
+// guesses, and a stale one says nothing of the binding code. Only the binding code, six
+// digits, is checked under the attempt limit.
 func (s *Service) VerifyOOB(ctx context.Context, t store.MFATransaction, oobCode, binding string) (Result, error) {
-	if err := s.allowed(ctx, t.UserID); err != nil {
-		return Result{}, err
-	}
 	hash, ok := hashSecret(oobCode)
 	if !ok {
 		return Result{}, ErrInvalidOOBCode
@@ -466,10 +497,20 @@ func (s *Service) VerifyOOB(ctx context.Context, t store.MFATransaction, oobCode
 	if c.TransactionID != t.ID || !c.UsedAt.IsZero() || !s.now().Before(c.ExpiresAt) {
 		return Result{}, ErrInvalidOOBCode
 	}
+	var res Result
+	err = s.attempt(ctx, t.UserID, func() (err error) {
+		res, err = s.checkBinding(ctx, t, c, binding)
+		return err
+	})
+	return res, err
+}
+
+// checkBinding checks the binding code of the OOB challenge c and spends it.
+func (s *Service) checkBinding(ctx context.Context, t store.MFATransaction, c store.OOBChallenge, binding string) (Result, error) {
 	if subtle.ConstantTimeCompare([]byte(hashCode(strings.TrimSpace(binding))), []byte(c.BindingHash)) != 1 {
-		return Result{}, s.failed(ctx, t.UserID, ErrInvalidBinding)
+		return Result{}, ErrInvalidBinding
 	}
-	if err := s.store.UseOOBChallenge(ctx, hash, s.now()); err != nil {
+	if err := s.store.UseOOBChallenge(ctx, c.CodeHash, s.now()); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return Result{}, fmt.Errorf("%w: %w", ErrInvalidOOBCode, err)
 		}
@@ -490,9 +531,17 @@ func (s *Service) VerifyOOB(ctx context.Context, t store.MFATransaction, oobCode
 
 // VerifyRecoveryCode checks a recovery code; on success it is replaced by the returned one.
 func (s *Service) VerifyRecoveryCode(ctx context.Context, t store.MFATransaction, code string) (Result, string, error) {
-	if err := s.allowed(ctx, t.UserID); err != nil {
-		return Result{}, "", err
-	}
+	var res Result
+	var next string
+	err := s.attempt(ctx, t.UserID, func() (err error) {
+		res, next, err = s.checkRecoveryCode(ctx, t, code)
+		return err
+	})
+	return res, next, err
+}
+
+// checkRecoveryCode is VerifyRecoveryCode without the attempt limit.
+func (s *Service) checkRecoveryCode(ctx context.Context, t store.MFATransaction, code string) (Result, string, error) {
 	auths, err := s.store.ListMFAAuthenticators(ctx, t.UserID)
 	if err != nil {
 		return Result{}, "", err
@@ -512,7 +561,7 @@ func (s *Service) VerifyRecoveryCode(ctx context.Context, t store.MFATransaction
 		}
 		return Result{AuthenticatorID: a.ID}, next, nil
 	}
-	return Result{}, "", s.failed(ctx, t.UserID, ErrInvalidRecoveryCode)
+	return Result{}, "", ErrInvalidRecoveryCode
 }
 
 // passed confirms a pending enrolment: the authenticator that passed and the recovery code
@@ -533,24 +582,35 @@ func (s *Service) passed(ctx context.Context, auths []store.MFAAuthenticator, a 
 	return r, nil
 }
 
-func (s *Service) allowed(ctx context.Context, userID string) error {
-	ok, err := s.store.MFAAttemptAllowed(ctx, userID, MaxFailures, Refill, s.now())
+// attempt runs check, one factor check of the user, under the limit of WIRE.md §4:
+// MaxFailures failures, one more allowed every Refill. The attempt is taken from the user's
+// bucket before the check, atomically in the store, and given back unless the check failed,
+// as guard.Check does for passwords: were failures counted only after the check, a burst of
+// parallel guesses would all pass the limit before the first failure was recorded. A refused
+// attempt changes nothing, so refusals never lengthen the lockout.
+func (s *Service) attempt(ctx context.Context, userID string, check func() error) error {
+	key := attemptKey(userID)
+	ok, _, _, err := s.store.TakeToken(ctx, key, MaxFailures, Refill, s.now())
 	if err != nil {
-		return err
+		return fmt.Errorf("mfa: counting attempt: %w", err)
 	}
 	if !ok {
 		return ErrTooManyAttempts
 	}
-	return nil
+	err = check()
+	if errors.Is(err, ErrInvalidOTP) || errors.Is(err, ErrInvalidBinding) || errors.Is(err, ErrInvalidRecoveryCode) {
+		return err // a failure keeps its attempt
+	}
+	// Passed, or never judged (the store failed): the attempt goes back, even when the
+	// client has gone away meanwhile.
+	if rerr := s.store.ReturnToken(context.WithoutCancel(ctx), key, Refill, s.now()); rerr != nil {
+		return errors.Join(err, fmt.Errorf("mfa: giving back an attempt: %w", rerr))
+	}
+	return err
 }
 
-// failed counts a failed factor and returns why it failed.
-func (s *Service) failed(ctx context.Context, userID string, why error) error {
-	if err := s.store.RecordMFAFailure(ctx, userID, Refill, s.now()); err != nil {
-		return errors.Join(why, err)
-	}
-	return why
-}
+// attemptKey is the user's bucket of factor attempts among attack protection's buckets.
+func attemptKey(userID string) string { return "mfa|" + userID }
 
 // confirmed are the authenticators that passed once.
 func confirmed(auths []store.MFAAuthenticator) []store.MFAAuthenticator {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -214,11 +215,11 @@ func TestOOBEmail(t *testing.T) {
 	if _, err := f.svc.VerifyOOB(ctx, f.tx, en.OOBCode, m.Code); !errors.Is(err, ErrInvalidOOBCode) {
 		t.Errorf("oob_code reused: got %v, want ErrInvalidOOBCode", err)
 	}
-	ch, err := f.svc.Challenge(ctx, f.tx, []string{"otp", "oob"}, "", "Acme")
+	ch, err := f.svc.Challenge(ctx, f.tx, []string{"otp", "oob"}, "", "Acme", nil)
 	if err != nil || ch.Type != "oob" || ch.OOBCode == "" {
 		t.Fatalf("challenge: got %+v, %v, want oob with a code", ch, err)
 	}
-	if _, err := f.svc.Challenge(ctx, f.tx, []string{"otp"}, "", "Acme"); !errors.Is(err, ErrUnsupportedChallenge) {
+	if _, err := f.svc.Challenge(ctx, f.tx, []string{"otp"}, "", "Acme", nil); !errors.Is(err, ErrUnsupportedChallenge) {
 		t.Errorf("otp challenge without otp: got %v, want ErrUnsupportedChallenge", err)
 	}
 	f.clock.Advance(OOBLifetime)
@@ -245,5 +246,107 @@ func TestFailureLimit(t *testing.T) {
 	f.clock.Advance(Refill)
 	if _, err := f.svc.VerifyOTP(ctx, f.tx, f.code(t, en.Secret, f.clock.Now())); err != nil {
 		t.Errorf("right code after one refill: got %v, want nil", err)
+	}
+}
+
+// TestAttemptsCountFailuresOnly checks what each outcome does to the user's attempts: a
+// failure keeps the attempt it took, a pass and a refusal leave the count as it was.
+func TestAttemptsCountFailuresOnly(t *testing.T) {
+	type step struct {
+		right   bool          // the right code, else a wrong one
+		advance time.Duration // before the step
+		want    error
+	}
+	wrongs := func(n int, want error) []step {
+		out := make([]step, n)
+		for i := range out {
+			out[i] = step{want: want}
+		}
+		return out
+	}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"a pass gives its attempt back", slices.Concat(wrongs(MaxFailures-1, ErrInvalidOTP),
+			[]step{{right: true}, {right: true, advance: 30 * time.Second}, {want: ErrInvalidOTP}, {want: ErrTooManyAttempts}})},
+		{"refusals do not lengthen the lockout", slices.Concat(wrongs(MaxFailures, ErrInvalidOTP), wrongs(50, ErrTooManyAttempts),
+			[]step{{right: true, advance: Refill}, {want: ErrInvalidOTP}, {want: ErrTooManyAttempts}})},
+		{"the whole bucket is back after MaxFailures refills", slices.Concat(wrongs(MaxFailures, ErrInvalidOTP),
+			[]step{{advance: MaxFailures * Refill, want: ErrInvalidOTP}}, wrongs(MaxFailures-1, ErrInvalidOTP), wrongs(1, ErrTooManyAttempts))},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			en, err := f.svc.Associate(t.Context(), f.tx, EnrolRequest{Types: []string{"otp"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range c.steps {
+				f.clock.Advance(s.advance)
+				code := f.code(t, en.Secret, f.clock.Now())
+				if !s.right {
+					code = otherCode(code)
+				}
+				if _, err := f.svc.VerifyOTP(t.Context(), f.tx, code); !errors.Is(err, s.want) {
+					t.Fatalf("step %d (right %v): got %v, want %v", i, s.right, err, s.want)
+				}
+			}
+		})
+	}
+}
+
+// otherCode is a six-digit code other than code.
+func otherCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// TestSendGateRefusalChangesNothing checks that a send the gate refuses stores nothing and
+// sends nothing, at enrolment and at a challenge, and that the gate sees each recipient.
+func TestSendGateRefusalChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	factors := store.MFAFactors{Email: true}
+	refused := errors.New("refused")
+	var asked []Delivery
+	gate := func(open bool) SendGate {
+		return func(_ context.Context, d Delivery) error {
+			asked = append(asked, d)
+			if !open {
+				return refused
+			}
+			return nil
+		}
+	}
+	req := EnrolRequest{Types: []string{"oob"}, Channels: []string{"email"}, Email: "alice@example.com", Factors: factors}
+	if _, err := f.svc.Associate(ctx, f.tx, req); err != nil { // a first, pending enrolment
+		t.Fatal(err)
+	}
+	req.Email, req.Gate = "mallory@example.com", gate(false)
+	if _, err := f.svc.Associate(ctx, f.tx, req); !errors.Is(err, refused) {
+		t.Fatalf("refused enrolment: got %v, want the gate's error", err)
+	}
+	auths, err := f.svc.Authenticators(ctx, "auth0|1")
+	if err != nil || len(auths) != 1 || auths[0].Name != "alice@example.com" {
+		t.Errorf("authenticators after a refused enrolment: got %+v, %v, want alice's pending one only", auths, err)
+	}
+	if _, err := f.svc.Challenge(ctx, f.tx, []string{"oob"}, "", "Acme", gate(false)); !errors.Is(err, refused) {
+		t.Errorf("refused challenge: got %v, want the gate's error", err)
+	}
+	if _, err := f.svc.Challenge(ctx, f.tx, []string{"oob"}, "", "Acme", gate(true)); err != nil {
+		t.Errorf("allowed challenge: got %v, want nil", err)
+	}
+	f.sent.mu.Lock()
+	sent := len(f.sent.msgs)
+	f.sent.mu.Unlock()
+	if sent != 2 {
+		t.Errorf("messages sent: got %d, want 2 (the first enrolment and the allowed challenge)", sent)
+	}
+	want := []Delivery{{"email", "mallory@example.com", true}, {"email", "alice@example.com", false}, {"email", "alice@example.com", false}}
+	if !slices.Equal(asked, want) {
+		t.Errorf("gate asked: got %+v, want %+v", asked, want)
 	}
 }

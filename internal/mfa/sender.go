@@ -18,3 +18,26 @@ type Message struct {
 type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
+
+// Delivery is a code about to be sent out of band, for a SendGate to judge.
+type Delivery struct {
+	// Channel is "email" or "sms"; To the address or phone number.
+	Channel, To string
+	// Enrolment is set when To was just given by the caller (POST /mfa/associate), not
+	// taken from an authenticator the user already has.
+	Enrolment bool
+}
+
+// SendGate is asked before each out-of-band code is sent; an error refuses the send and is
+// returned as it is, before anything is stored. A send costs the tenant (SMS tolls) and, at
+// enrolment, goes wherever a caller who knows only a password says (email bombing), so the
+// server limits sends with one (package oauthserver's MFASendLimits). A nil SendGate allows
+// every send.
+type SendGate func(ctx context.Context, d Delivery) error
+
+func (g SendGate) allow(ctx context.Context, d Delivery) error {
+	if g == nil {
+		return nil
+	}
+	return g(ctx, d)
+}

@@ -411,7 +411,8 @@ func (s *Server) handleAssociate(w http.ResponseWriter, r *http.Request) {
 	}
 	en, err := s.mfa.Associate(ctx, t, mfa.EnrolRequest{Types: req.AuthenticatorTypes, Channels: req.OOBChannels,
 		Email: req.Email, Phone: req.PhoneNumber, Issuer: defaultString(tenant.FriendlyName, "Sesame"), Account: account,
-		Factors: tenant.MFAFactors})
+		Factors: tenant.MFAFactors, Gate: s.mfaSendGate(ex, t)})
+	ex.rate.header(w.Header())
 	if err != nil {
 		s.writeError(w, r, mfaErr(err))
 		return
@@ -464,7 +465,10 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ch, err := s.mfa.Challenge(ctx, t, types, p.get("authenticator_id"), defaultString(tenant.FriendlyName, "Sesame"))
+	ex := &exchange{r: r, p: p, peer: peerIP(r), ip: endUserIP(r, client), grantType: "mfa-challenge", client: client}
+	ex.user.UserID = t.UserID
+	ch, err := s.mfa.Challenge(ctx, t, types, p.get("authenticator_id"), defaultString(tenant.FriendlyName, "Sesame"), s.mfaSendGate(ex, t))
+	ex.rate.header(w.Header())
 	if err != nil {
 		s.writeError(w, r, mfaErr(err))
 		return

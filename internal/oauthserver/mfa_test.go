@@ -22,6 +22,7 @@ import (
 
 	"github.com/sesameauth/sesame/internal/mfa"
 	"github.com/sesameauth/sesame/internal/mfa/deliver"
+	"github.com/sesameauth/sesame/internal/oauthserver"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -51,9 +52,9 @@ func (s *switchSender) Send(ctx context.Context, m mfa.Message) error {
 }
 
 // mfaEnv is newEnv with MFA always required and the confidential app allowed the MFA grants.
-func mfaEnv(t *testing.T, factors store.MFAFactors) *env {
+func mfaEnv(t *testing.T, factors store.MFAFactors, opts ...func(*oauthserver.Config)) *env {
 	t.Helper()
-	e := newEnv(t)
+	e := newEnv(t, opts...)
 	ctx := t.Context()
 	if err := e.st.UpdateTenant(ctx, func(tn *store.Tenant) error {
 		tn.MFAPolicy, tn.MFAFactors = store.MFAAlways, factors

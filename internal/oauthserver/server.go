@@ -45,6 +45,8 @@ type Config struct {
 	MFASender mfa.Sender
 	// RateLimits are the request rate limits of the token endpoint (zero: none).
 	RateLimits RateLimits
+	// MFASendLimits bound the MFA codes sent by email and SMS (zero: the defaults).
+	MFASendLimits MFASendLimits
 	// TrustedProxies are the load balancers and reverse proxies whose X-Forwarded-For is
 	// believed: a request from one of them is taken to come from the rightmost address of that
 	// header that is not itself a trusted proxy. Empty: the TCP peer is the caller.
@@ -82,6 +84,7 @@ type Server struct {
 	hookCache hookCache
 	mfa       *mfa.Service
 	limits    RateLimits
+	mfaSends  MFASendLimits
 	proxies   []netip.Prefix
 	// ticketKey signs unblock links; nil when Box cannot derive keys (no links then).
 	ticketKey   []byte
@@ -103,6 +106,7 @@ func New(cfg Config) *Server {
 		limits:  cfg.RateLimits,
 		proxies: cfg.TrustedProxies,
 	}
+	s.mfaSends = cfg.MFASendLimits
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -166,6 +166,8 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Hooks: engine,
 		RateLimits: oauthserver.RateLimits{PerClient: cfg.RateLimitClientPerMinute, PerIP: cfg.RateLimitIPPerMinute,
 			PerRefreshToken: cfg.RateLimitRefreshPerMinute},
+		MFASendLimits: oauthserver.MFASendLimits{PerToken: cfg.MFASendsPerToken, PerUserPerHour: cfg.MFASendsPerUserPerHour,
+			PerIPPerHour: cfg.MFASendsPerIPPerHour, RecipientsPerHour: cfg.MFAEnrollRecipientsPerHour},
 		TrustedProxies:   proxies,
 		AdminEmails:      cfg.AdminEmailList(),
 		IPv6ClientPrefix: cfg.IPv6ClientPrefix,

@@ -106,11 +106,6 @@ type MFA interface {
 	// UseOOBChallenge marks the challenge used; ErrConflict when it already was.
 	UseOOBChallenge(ctx context.Context, codeHash string, at time.Time) error
 
-	// MFAAttemptAllowed reports whether the user's factor-failure bucket (capacity failures,
-	// one back every refill) still has room at now.
-	MFAAttemptAllowed(ctx context.Context, userID string, capacity int, refill time.Duration, now time.Time) (bool, error)
-	// RecordMFAFailure takes one token from the user's factor-failure bucket.
-	RecordMFAFailure(ctx context.Context, userID string, refill time.Duration, now time.Time) error
 	// DeleteExpiredMFA removes transactions and challenges that expired before t.
 	DeleteExpiredMFA(ctx context.Context, before time.Time) (int, error)
 }

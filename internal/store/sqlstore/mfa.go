@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -188,42 +186,12 @@ func (s *Store) UseOOBChallenge(ctx context.Context, codeHash string, at time.Ti
 	return nil
 }
 
-// MFAAttemptAllowed peeks at the GCRA bucket: a take at now would be allowed when the
-// theoretical arrival time is at most (capacity-1)·refill ahead of now.
-func (s *Store) MFAAttemptAllowed(ctx context.Context, userID string, capacity int, refill time.Duration, now time.Time) (bool, error) {
-	var tat int64
-	err := s.write.QueryRowContext(ctx, s.q(`SELECT tat FROM mfa_buckets WHERE user_id = ?`), userID).Scan(&tat)
-	if errors.Is(err, sql.ErrNoRows) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: reading MFA bucket: %w", unavailable(err))
-	}
-	return tat <= now.Add(time.Duration(capacity-1)*refill).UnixNano(), nil
-}
-
-// recordMFAFailure moves the bucket's arrival time to max(tat, now) + refill in one statement.
-const recordMFAFailure = `INSERT INTO mfa_buckets (user_id, tat) VALUES (?, ?)
-ON CONFLICT (user_id) DO UPDATE SET
-  tat = CASE WHEN mfa_buckets.tat > ? THEN mfa_buckets.tat + ? ELSE ? END`
-
-// RecordMFAFailure takes one token from the user's factor-failure bucket.
-func (s *Store) RecordMFAFailure(ctx context.Context, userID string, refill time.Duration, now time.Time) error {
-	next := now.Add(refill).UnixNano()
-	if _, err := s.write.ExecContext(ctx, s.q(recordMFAFailure), userID, next, now.UnixNano(), int64(refill), next); err != nil {
-		return fmt.Errorf("sqlstore: recording MFA failure: %w", unavailable(err))
-	}
-	return nil
-}
-
-// DeleteExpiredMFA removes transactions and challenges that expired before t, and buckets
-// that are full again.
+// DeleteExpiredMFA removes transactions and challenges that expired before t.
 func (s *Store) DeleteExpiredMFA(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	for _, q := range []string{
 		`DELETE FROM mfa_transactions WHERE expires_at < ?`,
 		`DELETE FROM mfa_oob_challenges WHERE expires_at < ?`,
-		`DELETE FROM mfa_buckets WHERE tat < ?`,
 	} {
 		n, err := affected(s.write.ExecContext(ctx, s.q(q), before.UnixNano()))
 		if err != nil {

@@ -232,6 +232,41 @@ func testBuckets(t *testing.T, newStore NewStore) {
 			t.Errorf("allowed takes: got %d, want 5", n)
 		}
 	})
+	t.Run("parallel takes and returns: only the kept tokens are spent", func(t *testing.T) {
+		// 40 parallel attempts on a bucket of 10: those that get a token give back every
+		// second one (a passed check). The bucket then holds exactly the tokens returned.
+		s := newStore(t)
+		kept := make([]bool, 40)
+		for i, err := range parallel(40, func(i int) error {
+			ok, _, _, err := s.TakeToken(ctx(), "race", 10, time.Hour, at(0))
+			if err != nil || !ok {
+				return err
+			}
+			if i%2 == 0 {
+				return s.ReturnToken(ctx(), "race", time.Hour, at(0))
+			}
+			kept[i] = true
+			return nil
+		}) {
+			must(t, fmt.Sprintf("attempt %d", i), err)
+		}
+		spent := len(slices.DeleteFunc(kept, func(b bool) bool { return !b }))
+		if spent > 10 {
+			t.Fatalf("tokens kept: got %d, want at most 10", spent)
+		}
+		left := 0
+		for {
+			ok, _, _, err := s.TakeToken(ctx(), "race", 10, time.Hour, at(0))
+			must(t, "TakeToken", err)
+			if !ok {
+				break
+			}
+			left++
+		}
+		if spent+left != 10 {
+			t.Errorf("tokens kept %d + left %d: got %d, want 10", spent, left, spent+left)
+		}
+	})
 }
 
 func testBreached(t *testing.T, newStore NewStore) {

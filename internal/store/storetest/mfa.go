@@ -139,31 +139,4 @@ func testMFA(t *testing.T, newStore NewStore) {
 			t.Errorf("after purge: got %v, want ErrNotFound", err)
 		}
 	})
-	t.Run("failure bucket: 10 failures block, one back per refill", func(t *testing.T) {
-		s, ctx := newStore(t), t.Context()
-		refill := 6 * time.Minute
-		allowed := func(d time.Duration) bool {
-			ok, err := s.MFAAttemptAllowed(ctx, "auth0|1", 10, refill, at(d))
-			must(t, "MFAAttemptAllowed", err)
-			return ok
-		}
-		for i := range 10 {
-			if !allowed(0) {
-				t.Fatalf("before failure %d: got blocked, want allowed", i+1)
-			}
-			must(t, "RecordMFAFailure", s.RecordMFAFailure(ctx, "auth0|1", refill, at(0)))
-		}
-		if allowed(0) {
-			t.Errorf("after 10 failures: got allowed, want blocked")
-		}
-		if allowed(refill - time.Second) {
-			t.Errorf("just before one refill: got allowed, want blocked")
-		}
-		if !allowed(refill) {
-			t.Errorf("after one refill: got blocked, want allowed")
-		}
-		if ok, _ := s.MFAAttemptAllowed(ctx, "auth0|2", 10, refill, at(0)); !ok {
-			t.Errorf("another user: got blocked, want allowed")
-		}
-	})
 }

@@ -327,3 +327,36 @@ func TestActionAPIEdges(t *testing.T) {
 		})
 	}
 }
+
+// TestRuleGlobalsDoNotSurvive runs, many times over, a Rule that replaces the UnauthorizedError
+// class and the auth0 object the engine gives Rules, then a Rule that relies on both: each
+// execution has its own realm, so the second always sees the engine's.
+func TestRuleGlobalsDoNotSurvive(t *testing.T) {
+	e := hooks.NewEngine(hooks.Options{})
+	tamper, err := e.Flow([]hooks.Rule{{Name: "tamper", Script: `function (user, context, callback) {
+  UnauthorizedError = function () { this.name = 'Error'; this.message = 'tampered'; };
+  auth0.users.updateAppMetadata = function () { return Promise.reject(new Error('tampered')); };
+  callback(null, user, context);
+}`}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rely, err := e.Flow([]hooks.Rule{{Name: "rely", Script: `function (user, context, callback) {
+  auth0.users.updateAppMetadata(user.user_id, {plan: 'gold'})
+    .then(function () { callback(new UnauthorizedError('blocked')); })
+    .catch(function (err) { callback(err); });
+}`}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := tamper.PostLogin(t.Context(), event()); err != nil {
+			t.Fatalf("round %d: tampering rule: %v", i, err)
+		}
+		o, err := rely.PostLogin(t.Context(), event())
+		var ue *hooks.UnauthorizedError
+		if !errors.As(err, &ue) || ue.Message != "blocked" || o.AppMetadata["plan"] != "gold" {
+			t.Fatalf("round %d: got %v (app_metadata %v), want UnauthorizedError blocked after the metadata update", i, err, o.AppMetadata)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/store"
+	"github.com/sesameauth/sesame/internal/token"
 )
 
 // ApplyReport says what Apply did, object by object, in the order it applied them.
@@ -462,6 +463,11 @@ func (p *applyPlan) client(f config.Client, cur store.Client, exists bool, now t
 	}
 	if f.Credentials != nil {
 		want.Credentials = applyCredentials(f.Credentials, cur.Credentials, now)
+		for i, k := range f.Credentials {
+			if _, err := token.ParseClientKey(k.PEM); err != nil && k.PEM != "" {
+				p.problem(fmt.Sprintf("%s.client_authentication_methods.private_key_jwt.credentials[%d].pem", f.Path, i), "%v", err)
+			}
+		}
 	}
 
 	public := want.TokenEndpointAuthMethod == AuthNone

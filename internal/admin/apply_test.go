@@ -2,6 +2,10 @@ package admin_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"os"
@@ -418,6 +422,15 @@ func TestApplySecretsAtRest(t *testing.T) {
 }
 
 func TestApplyProblems(t *testing.T) {
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&small.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallPEM := strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
 	tests := []struct {
 		name  string
 		setup string // applied first, successfully
@@ -486,6 +499,33 @@ users: [{connection: db, email: a@acme.test, password: Secret-Passw0rd, permissi
 			file:  "clients: [{name: web, jwt_configuration: {alg: HS256}}]",
 			want: []string{
 				"clients[0].client_secret: HS256 ID tokens are signed with the client secret, and only its hash is stored: give client_secret",
+			},
+		},
+		{
+			name: "client keys follow the rule that verifies assertions",
+			file: `
+clients:
+  - name: keys
+    token_endpoint_auth_method: private_key_jwt
+    client_authentication_methods:
+      private_key_jwt:
+        credentials:
+          - {name: k0, credential_type: public_key, pem: "not a pem"}
+          - name: k1
+            credential_type: public_key
+            pem: |
+              -----BEGIN PRIVATE KEY-----
+              AAAA
+              -----END PRIVATE KEY-----
+          - name: k2
+            credential_type: public_key
+            pem: |
+              ` + strings.ReplaceAll(smallPEM, "\n", "\n              ") + `
+`,
+			want: []string{
+				"clients[0].client_authentication_methods.private_key_jwt.credentials[0].pem: is not PEM",
+				"clients[0].client_authentication_methods.private_key_jwt.credentials[1].pem: is a private key: register the public key or certificate only",
+				"clients[0].client_authentication_methods.private_key_jwt.credentials[2].pem: RSA key has 1024 bits, at least 2048 are required",
 			},
 		},
 		{

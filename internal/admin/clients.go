@@ -3,8 +3,6 @@ package admin
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/store"
+	"github.com/sesameauth/sesame/internal/token"
 )
 
 // Grant types Auth0 names (Management API client.grant_types).
@@ -186,7 +185,7 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 			errs = append(errs, invalid("client_authentication_methods", "private_key_jwt needs at least one public key"))
 		}
 		for i, cr := range c.Credentials {
-			if err := checkPublicKeyPEM(cr.PEM); err != nil {
+			if _, err := token.ParseClientKey(cr.PEM); err != nil {
 				errs = append(errs, invalid(fmt.Sprintf("client_authentication_methods.private_key_jwt.credentials[%d].pem", i), "%v", err))
 			}
 			if c.Credentials[i].CreatedAt.IsZero() {
@@ -320,23 +319,6 @@ func checkName(field, name string) error {
 		return invalid(field, "must not contain < or >")
 	}
 	return nil
-}
-
-func checkPublicKeyPEM(s string) error {
-	block, _ := pem.Decode([]byte(s))
-	if block == nil {
-		return errors.New("not PEM")
-	}
-	switch block.Type {
-	case "PUBLIC KEY":
-		_, err := x509.ParsePKIXPublicKey(block.Bytes)
-		return err
-	case "CERTIFICATE":
-		_, err := x509.ParseCertificate(block.Bytes)
-		return err
-	default:
-		return fmt.Errorf("PEM block %q is not a PUBLIC KEY or CERTIFICATE", block.Type)
-	}
 }
 
 func isAlnum(r rune) bool {

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -94,9 +96,10 @@ func newClientsCreateCmd(a *app) *cobra.Command {
 		grants      []string
 		secretStdin bool
 		rotating    bool
+		publicKeys  []string
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--app-type TYPE] [--grant-types G,...] [--auth-method M]",
+		Use:   "create --name NAME [--app-type TYPE] [--grant-types G,...] [--auth-method M] [--public-key FILE]...",
 		Short: "Create an application; its secret is printed once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,6 +112,13 @@ func newClientsCreateCmd(a *app) *cobra.Command {
 					return err
 				}
 				in.Secret = s
+			}
+			for _, file := range publicKeys {
+				text, err := os.ReadFile(file)
+				if err != nil {
+					return fmt.Errorf("--public-key: %w", err)
+				}
+				in.Credentials = append(in.Credentials, store.ClientCredential{Name: filepath.Base(file), PEM: string(text)})
 			}
 			if rotating {
 				p := admin.DefaultRefreshPolicy(in.AppType)
@@ -144,6 +154,7 @@ func newClientsCreateCmd(a *app) *cobra.Command {
 	f.StringSliceVar(&grants, "grant-types", nil, "grant types, comma separated; short forms password-realm, mfa-otp, mfa-oob, mfa-recovery-code (default password,password-realm,refresh_token)")
 	f.StringVar(&in.TokenEndpointAuthMethod, "auth-method", "", "client_secret_post, client_secret_basic, private_key_jwt or none (default by app type)")
 	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token algorithm: RS256 (default), PS256 or HS256")
+	f.StringArrayVar(&publicKeys, "public-key", nil, "PEM file of a public key or certificate for private_key_jwt (RSA of 2048 bits or more, ECDSA P-256/384/521 or Ed25519); repeatable")
 	f.BoolVar(&secretStdin, "secret-stdin", false, "read the client secret from stdin instead of generating one")
 	f.BoolVar(&rotating, "rotating-refresh-tokens", false, "rotate refresh tokens on every use (and make them expire)")
 	f.BoolVar(&in.IsTokenEndpointIPHeaderTrusted, "trust-ip-header", false, "honour auth0-forwarded-for from this (confidential) client")

@@ -205,8 +205,6 @@ clients:
 			want: []string{
 				"clients[0].client_authentication_methods.private_key_jwt.credentials: private_key_jwt needs at least one credential",
 				`clients[1].client_authentication_methods.private_key_jwt.credentials[0].credential_type: must be public_key, got "x509"`,
-				"clients[1].client_authentication_methods.private_key_jwt.credentials[0].pem: is not PEM",
-				"clients[1].client_authentication_methods.private_key_jwt.credentials[1].pem: is a private key: register the public key or certificate only",
 				"clients[1].client_authentication_methods.private_key_jwt.credentials[2].pem: is required",
 			},
 		},

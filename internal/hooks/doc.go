@@ -5,8 +5,9 @@
 // tokens or the store.
 //
 // The JavaScript engine is goja (ECMAScript 5.1 plus most of ES2015+, async/await included).
-// Programs are compiled once per distinct source (the cache is keyed by its SHA-256) and run
-// on pooled runtimes (kept warm across GCs; see Engine). Promise jobs are drained by goja when control
+// Programs are compiled once per distinct source (the cache is keyed by its SHA-256); each
+// execution runs in a fresh runtime, its own realm, which ends with it, so no global,
+// prototype property or replaced built-in outlives the execution that made it. Promise jobs are drained by goja when control
 // returns to Go, so async/await and Promise chains work; there are no timers (setTimeout is
 // absent), so an action that waits on a timer or on something that never settles fails.
 //
@@ -18,7 +19,7 @@
 // Memory: goja cannot account for a runtime's allocations, so a memory guard (memguard.go)
 // watches the process heap through runtime/metrics while executions run and interrupts, with
 // ErrMemoryLimit, every execution during which the live heap grew by more than
-// Options.MemoryLimit (default 64 MiB). An interrupted runtime is dropped, not pooled, so what
+// Options.MemoryLimit (default 64 MiB). The runtime is dropped with the execution, so what
 // the code built is freed. goja checks for interrupts only between JavaScript instructions, so
 // the built-ins that could allocate or loop without bound inside one Go call (Array methods on
 // huge lengths, join, concat, replace, JSON.stringify, apply, typed arrays and ArrayBuffer) are

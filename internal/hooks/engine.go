@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -36,21 +35,17 @@ type Options struct {
 }
 
 // Engine compiles and runs Rules and Actions. It is safe for concurrent use; one Engine serves
-// the whole process, so compiled programs and runtimes are shared by every login.
+// the whole process. Compiled programs are shared by every login; runtimes are not: each
+// execution gets a realm of its own (see newRuntime), so nothing one execution leaves behind
+// (a global, a prototype property, a replaced built-in) reaches the next.
 type Engine struct {
 	timeout time.Duration
 	stack   int
 	// progs caches compiled programs by the SHA-256 of their wrapped source: a program is
 	// compiled once per code version, whichever flow uses it.
 	progs sync.Map // [32]byte → *goja.Program
-	// idle holds idle runtimes: a free list of 2×GOMAXPROCS that the GC leaves alone, because
-	// a runtime costs about 0.4 MB and 1-2 ms to build (the prelude wraps built-ins) and a
-	// password login's hash alone triggers collections; overflow keeps bursts (executions
-	// blocked on fetch) warm in a sync.Pool, which the GC empties.
-	idle     chan *jsRuntime
-	overflow sync.Pool
-	mem      *memGuard
-	fetch    Fetcher
+	mem   *memGuard
+	fetch Fetcher
 }
 
 // NewEngine returns an Engine.
@@ -62,7 +57,6 @@ func NewEngine(o Options) *Engine {
 	if e.stack <= 0 {
 		e.stack = DefaultMaxCallStackSize
 	}
-	e.idle = make(chan *jsRuntime, max(4, 2*runtime.GOMAXPROCS(0)))
 	return e
 }
 
@@ -200,7 +194,7 @@ func (f *Flow) PostLogin(ctx context.Context, ev Event) (Outcome, error) {
 	return st.outcome(), nil
 }
 
-// run executes one Rule or Action on a pooled runtime under the deadline and records it.
+// run executes one Rule or Action on a runtime of its own under the deadline and records it.
 func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(*jsRuntime) error) (err error) {
 	start := time.Now()
 	defer func() {
@@ -213,7 +207,10 @@ func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(
 	if err := ctx.Err(); err != nil {
 		return &ExecutionError{Name: name, Err: err}
 	}
-	rt := f.e.getRuntime()
+	// A fresh runtime per execution, never a pooled one: a realm that served an earlier
+	// login carries whatever that login's code left in it, and no reset can be shown to
+	// undo every such trace (globals, intrinsics, the objects handed in).
+	rt := f.e.newRuntime()
 	deadline := f.e.timeout
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < deadline {
 		deadline = time.Until(d)
@@ -223,32 +220,20 @@ func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(
 	ectx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	rt.ctx = ectx
-	fired := make(chan struct{})
+	// The runtime is dropped afterwards, so an interrupt that lands after the code finished
+	// has nothing to spoil.
 	timer := time.AfterFunc(deadline, func() {
 		rt.vm.Interrupt(ErrTimeout)
 		cancel(ErrTimeout)
-		close(fired)
 	})
 	watch := f.e.mem.start(func() {
 		rt.vm.Interrupt(ErrMemoryLimit)
 		cancel(ErrMemoryLimit)
 	})
-	err, panicked := rt.guard(func() error { return body(rt) })
+	err = rt.guard(func() error { return body(rt) })
 	killed := f.e.mem.end(watch)
 	rt.ctx = nil
-	if !timer.Stop() {
-		// The interrupt may have landed after the code finished: clear it so the runtime
-		// goes back to the pool clean.
-		<-fired
-		rt.vm.ClearInterrupt()
-	}
-	// A runtime that a Go panic or an interrupt went through is not reused: goja leaves an
-	// interrupted runtime's call state behind, after which promise jobs no longer run. One the
-	// memory guard stopped is dropped in any case, to free what the code built.
-	var interrupted *goja.InterruptedError
-	if !panicked && !killed && !errors.As(err, &interrupted) {
-		f.e.putRuntime(rt)
-	}
+	timer.Stop()
 	if killed {
 		// Even if the code got to its end before the interrupt reached it (say, swallowing
 		// the error of a cancelled fetch), its login does not stand.
@@ -276,48 +261,28 @@ func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(
 	return &ExecutionError{Name: name, Err: err}
 }
 
-func (e *Engine) getRuntime() *jsRuntime {
-	select {
-	case rt := <-e.idle:
-		return rt
-	default:
-	}
-	if rt, ok := e.overflow.Get().(*jsRuntime); ok {
-		return rt
-	}
-	return e.newRuntime()
-}
-
-func (e *Engine) putRuntime(rt *jsRuntime) {
-	select {
-	case e.idle <- rt:
-	default:
-		e.overflow.Put(rt)
-	}
-}
-
 // guard turns a Go panic inside the runtime into an error: hooks never crash the server.
-func (rt *jsRuntime) guard(fn func() error) (err error, panicked bool) {
+func (rt *jsRuntime) guard(fn func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err, panicked = fmt.Errorf("hooks: panic: %v", v), true
+			err = fmt.Errorf("hooks: panic: %v", v)
 		}
 	}()
-	return fn(), false
+	return fn()
 }
 
-// jsRuntime is one pooled goja runtime with the globals every execution shares.
+// jsRuntime is the goja runtime of one execution, with the globals the engine gives it.
 type jsRuntime struct {
 	vm      *goja.Runtime
 	require goja.Value
 	console goja.Value
 	// unauthorized is the UnauthorizedError constructor that Rules use.
 	unauthorized *goja.Object
-	// api is the Actions api object, built on first use; st is the state of the running
-	// execution its methods act on.
+	// api is the Actions api object, built on first use; st is the state of the execution
+	// its methods act on.
 	api *goja.Object
 	st  *state
-	// ctx is the running execution's context (nil between executions).
+	// ctx is the execution's context (nil once it ended).
 	ctx     context.Context
 	fetcher Fetcher
 }
@@ -330,9 +295,9 @@ func (e *Engine) newRuntime() *jsRuntime {
 	if _, err := vm.RunProgram(preludeProgram()); err != nil {
 		panic(fmt.Sprintf("hooks: prelude: %v", err)) // the prelude is ours and constant
 	}
-	// Read-only, because the runtime outlives the execution: code cannot replace the fetch
-	// that later logins call.
-	_ = vm.GlobalObject().DefineDataProperty("fetch", vm.ToValue(rt.fetchFn), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	// Writable and configurable, not enumerable, as in Node: the realm ends with the
+	// execution, so code that replaces fetch affects only itself.
+	_ = vm.GlobalObject().DefineDataProperty("fetch", vm.ToValue(rt.fetchFn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	rt.unauthorized = vm.Get("UnauthorizedError").ToObject(vm)
 	rt.require = vm.ToValue(func(call goja.FunctionCall) goja.Value {
 		panic(vm.NewGoError(fmt.Errorf("Cannot find module '%s': npm modules are not available in Sesame", call.Argument(0).String())))

@@ -69,14 +69,19 @@ func TestPostLogin(t *testing.T) {
 			},
 		},
 		{
-			name: "api methods cannot be replaced for later logins",
+			name: "api methods replaced by one action are whole in the next",
 			actions: []hooks.Action{{Name: "tamper", Code: `exports.onExecutePostLogin = async (e, api) => {
   'use strict';
-  try { api.access.deny = () => {}; } catch (err) { api.accessToken.setCustomClaim('https://x/frozen', err.name); }
+  api.access.deny = () => {};
+  api.accessToken.setCustomClaim = () => {};
+};`}, {Name: "next", Code: `exports.onExecutePostLogin = async (e, api) => {
+  api.accessToken.setCustomClaim('https://x/next', true);
+  api.access.deny('denied by next');
 };`}},
 			check: func(t *testing.T, o hooks.Outcome, err error) {
-				if err != nil || o.AccessClaims["https://x/frozen"] != "TypeError" {
-					t.Errorf("got %v, %v, want the assignment refused with a TypeError", o.AccessClaims, err)
+				var d *hooks.DeniedError
+				if !errors.As(err, &d) || d.Reason != "denied by next" || o.AccessClaims["https://x/next"] != true {
+					t.Errorf("got %v, %v; want the claim set and the login denied by the second action", o.AccessClaims, err)
 				}
 			},
 		},
@@ -168,7 +173,7 @@ func TestPostLogin(t *testing.T) {
 			}
 			o, err := f.PostLogin(t.Context(), event())
 			tc.check(t, o, err)
-			// The pool hands out clean runtimes: promise jobs still run after a failure.
+			// A failure leaves nothing behind: the next execution still runs its promise jobs.
 			ok, _ := e.Flow(nil, []hooks.Action{{Name: "ok", Code: `exports.onExecutePostLogin = async () => { await null; };`}})
 			if _, err := ok.PostLogin(context.Background(), event()); err != nil {
 				t.Errorf("next execution: got %v, want nil", err)
@@ -320,5 +325,38 @@ func TestActionAPIEdges(t *testing.T) {
 				t.Errorf("caller's app_metadata: got %v, want plan gold untouched", ev.User.AppMetadata)
 			}
 		})
+	}
+}
+
+// TestRuleGlobalsDoNotSurvive runs, many times over, a Rule that replaces the UnauthorizedError
+// class and the auth0 object the engine gives Rules, then a Rule that relies on both: each
+// execution has its own realm, so the second always sees the engine's.
+func TestRuleGlobalsDoNotSurvive(t *testing.T) {
+	e := hooks.NewEngine(hooks.Options{})
+	tamper, err := e.Flow([]hooks.Rule{{Name: "tamper", Script: `function (user, context, callback) {
+  UnauthorizedError = function () { this.name = 'Error'; this.message = 'tampered'; };
+  auth0.users.updateAppMetadata = function () { return Promise.reject(new Error('tampered')); };
+  callback(null, user, context);
+}`}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rely, err := e.Flow([]hooks.Rule{{Name: "rely", Script: `function (user, context, callback) {
+  auth0.users.updateAppMetadata(user.user_id, {plan: 'gold'})
+    .then(function () { callback(new UnauthorizedError('blocked')); })
+    .catch(function (err) { callback(err); });
+}`}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := tamper.PostLogin(t.Context(), event()); err != nil {
+			t.Fatalf("round %d: tampering rule: %v", i, err)
+		}
+		o, err := rely.PostLogin(t.Context(), event())
+		var ue *hooks.UnauthorizedError
+		if !errors.As(err, &ue) || ue.Message != "blocked" || o.AppMetadata["plan"] != "gold" {
+			t.Fatalf("round %d: got %v (app_metadata %v), want UnauthorizedError blocked after the metadata update", i, err, o.AppMetadata)
+		}
 	}
 }

@@ -49,8 +49,8 @@ const (
 // Attribution: the heap is the process's, so every execution that was running while it grew
 // sees the growth. The watchdog interrupts every execution over budget, not only the one that
 // allocated: a login that happened to overlap a runaway for its whole growth may fail with it,
-// but the runaway never survives and the rest of the server keeps working. The interrupted
-// runtimes are dropped, not pooled, so their memory is freed by the next collection.
+// but the runaway never survives and the rest of the server keeps working. Every runtime is
+// dropped when its execution ends, so their memory is freed by the next collection.
 type memGuard struct {
 	limit uint64
 

@@ -21,8 +21,8 @@ func BenchmarkGuardPerExecution(b *testing.B) {
 	}
 }
 
-// BenchmarkNewRuntime is the cost of a fresh pooled runtime (prelude included): paid when the
-// pool is empty, and after every interrupted execution, whose runtime is dropped.
+// BenchmarkNewRuntime is the cost of a fresh runtime (prelude included), which every
+// execution pays: part of BenchmarkTypicalAction.
 func BenchmarkNewRuntime(b *testing.B) {
 	e := NewEngine(Options{})
 	b.ReportAllocs()

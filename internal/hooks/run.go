@@ -166,8 +166,9 @@ func (rt *jsRuntime) runAction(st *state, a Action, prog *goja.Program) error {
 	return st.pending()
 }
 
-// actionAPI is the api object of Auth0's post-login trigger. It is built once per runtime;
-// its methods act on the state of the execution running at the time (rt.st).
+// actionAPI is the api object of Auth0's post-login trigger; its methods act on the state of
+// the execution (rt.st). It is not frozen: the runtime, and the object with it, end with the
+// execution, so code that replaces a method affects only itself.
 func (rt *jsRuntime) actionAPI() *goja.Object {
 	vm := rt.vm
 	api := vm.NewObject()
@@ -248,13 +249,6 @@ func (rt *jsRuntime) actionAPI() *goja.Object {
 		"encodeToken":   func(goja.FunctionCall) goja.Value { rt.throw(redirectMessage); return nil },
 		"validateToken": func(goja.FunctionCall) goja.Value { rt.throw(redirectMessage); return nil },
 	}))
-	// Frozen, because the object outlives the execution: code cannot replace a method that
-	// later logins will call.
-	freeze, _ := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
-	for _, k := range api.Keys() {
-		_, _ = freeze(goja.Undefined(), api.Get(k))
-	}
-	_, _ = freeze(goja.Undefined(), api)
 	return api
 }
 

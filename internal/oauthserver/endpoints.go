@@ -355,7 +355,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		"mfa_challenge_endpoint":                           iss + "mfa/challenge",
 		"id_token_signing_alg_values_supported":            discoverySigningAlgs,
 		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
-		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"},
+		"token_endpoint_auth_signing_alg_values_supported": token.AssertionAlgs,
 		"revocation_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"claims_supported": []string{"aud", "auth_time", "email", "email_verified", "exp", "family_name", "given_name",

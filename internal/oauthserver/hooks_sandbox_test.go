@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/hooks"
 	"github.com/sesameauth/sesame/internal/hooks/hookstest"
 	"github.com/sesameauth/sesame/internal/oauthserver"
+	"github.com/sesameauth/sesame/internal/store"
 )
 
 // testFetcher lets the test engine's fetch() reach loopback services started by the tests
@@ -167,6 +169,111 @@ func TestActionFetcherAllowlist(t *testing.T) {
 	for _, bad := range []string{"https://api.example.com", "api.example.com/v1", "*", "foo*.example.com", "host:99999", "host:", "user@host"} {
 		if _, err := oauthserver.NewActionFetcher([]string{bad}); err == nil {
 			t.Errorf("entry %q: accepted, want an error", bad)
+		}
+	}
+}
+
+// isolationAction reports, in the claim https://example.com/seen, every trace an earlier
+// execution could have left in its realm, and on Alice's logins leaves as many as it can: a
+// global (assigned and implicit), properties on the shared prototypes and namespaces, a
+// replaced built-in, and properties on the console, require and fetch that the engine hands
+// in. A module-level counter shows whether module scope outlives an execution.
+const isolationAction = `let calls = 0;
+exports.onExecutePostLogin = async (event, api) => {
+  calls++;
+  const seen = [];
+  const probe = (name, v) => { if (v !== undefined) seen.push(name + '=' + String(v)); };
+  probe('globalThis', globalThis.leaked);
+  probe('implicit global', typeof leakedImplicit === 'undefined' ? undefined : leakedImplicit);
+  probe('Object.prototype', ({}).leaked);
+  probe('Array.prototype', [].leaked);
+  probe('String.prototype', ''.leaked);
+  probe('Function.prototype', (function () {}).leaked);
+  probe('iterator prototype', Object.getPrototypeOf([].values()).leaked);
+  probe('Number.prototype (rule)', (0).ruleLeaked);
+  probe('JSON', JSON.leaked);
+  probe('Math.max', Math.max(1, 2) === 2 ? undefined : Math.max(1, 2));
+  probe('console', console.leaked);
+  probe('require', require.leaked);
+  probe('fetch', fetch.leaked);
+  probe('module scope', calls > 1 ? calls : undefined);
+  api.accessToken.setCustomClaim('https://example.com/seen', seen);
+  if (event.user.email === 'alice@example.com') {
+    const who = event.user.email;
+    globalThis.leaked = who;
+    leakedImplicit = who;
+    Object.prototype.leaked = who;
+    Array.prototype.leaked = who;
+    String.prototype.leaked = who;
+    Function.prototype.leaked = who;
+    Object.getPrototypeOf([].values()).leaked = who;
+    JSON.leaked = who;
+    Math.max = () => who;
+    console.leaked = who;
+    require.leaked = who;
+    fetch.leaked = who;
+  }
+};`
+
+// TestHookExecutionsShareNoState is the Alice/Bob test: a Rule and an Action that leave
+// traces of Alice's login in their JavaScript realm must not let Bob's token (nor a later token
+// of Alice's) carry any of it. The logins run one after the other and in parallel bursts,
+// many more than the engine has cores, so that every runtime the engine could keep is used.
+func TestHookExecutionsShareNoState(t *testing.T) {
+	e := newEnv(t, func(c *oauthserver.Config) { c.Hooks = hooks.NewEngine(hooks.Options{Timeout: 5 * time.Second}) })
+	e.putRule("leaky rule", `function (user, context, callback) {
+  if (user.email === 'alice@example.com') Number.prototype.ruleLeaked = user.email;
+  callback(null, user, context);
+}`, 1)
+	e.putAction("leaky", isolationAction, nil)
+	e.bind("leaky")
+	// The bursts log each user in many times at once from one address: not an attack here.
+	// Brute force counts logins in flight (the address is allowlisted), and the clock moves on
+	// between rounds so that the per-user-and-IP rate (guard.SameUserIP) has refilled.
+	e.setAttackProtection(func(ap *store.AttackProtection) { ap.BruteForce.Allowlist = []string{"127.0.0.1"} })
+	refill := time.Duration(guard.SameUserIP.Burst) * guard.SameUserIP.Every
+	bob := passwordForm("username", bobEmail, "password", bobPass)
+	check := func(who string, r response) {
+		t.Helper()
+		if r.Status != http.StatusOK {
+			t.Errorf("%s: got %d %s, want 200", who, r.Status, r.Raw)
+			return
+		}
+		seen, ok := e.verify(r.str("access_token")).Claims["https://example.com/seen"].([]any)
+		if !ok || len(seen) != 0 {
+			t.Errorf("%s's token: https://example.com/seen = %v, want [] (no trace of an earlier execution)", who, seen)
+		}
+	}
+	// Enough to go through every runtime a pool of 2×GOMAXPROCS (at least 4) could hold.
+	n := 4 * max(4, 2*runtime.GOMAXPROCS(0))
+	for range n {
+		check("alice", e.postForm("/oauth/token", passwordForm()))
+		check("bob", e.postForm("/oauth/token", bob))
+		e.clock.Advance(guard.SameUserIP.Every)
+		if t.Failed() {
+			return
+		}
+	}
+	for range 20 {
+		type result struct {
+			who string
+			r   response
+		}
+		out := make(chan result)
+		for i := range n {
+			who, form := "alice", passwordForm()
+			if i%2 == 1 {
+				who, form = "bob", bob
+			}
+			go func() { out <- result{who, e.postForm("/oauth/token", form)} }()
+		}
+		for range n {
+			res := <-out
+			check(res.who, res.r)
+		}
+		e.clock.Advance(refill)
+		if t.Failed() {
+			return
 		}
 	}
 }

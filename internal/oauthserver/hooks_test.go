@@ -454,7 +454,8 @@ const typicalAction = `exports.onExecutePostLogin = async (event, api) => {
 
 // BenchmarkRefreshActionOverhead measures a rotating refresh exchange (RS256 access and ID
 // tokens) without hooks, then with one typical Action, on separate servers, and reports the
-// added cost as a ratio (target: under 0.10).
+// added cost as a ratio. Most of it is the fresh JavaScript realm every execution gets (see
+// hooks.BenchmarkNewRuntime): the price of no state surviving from one login to the next.
 func BenchmarkRefreshActionOverhead(b *testing.B) {
 	timeRefreshes := func(withAction bool, n int) (wall, cpu time.Duration) {
 		e := newEnv(b)
@@ -475,7 +476,7 @@ func BenchmarkRefreshActionOverhead(b *testing.B) {
 		}
 		return time.Since(start), processCPU() - startCPU
 	}
-	// Warm both paths (key caches, compiled program, runtime pool) before timing.
+	// Warm both paths (key caches, compiled program) before timing.
 	timeRefreshes(false, 20)
 	timeRefreshes(true, 20)
 	var base, with, baseCPU, withCPU time.Duration

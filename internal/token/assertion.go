@@ -2,7 +2,9 @@ package token
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
@@ -11,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -26,12 +29,15 @@ const (
 	maxAssertionSize = 16 << 10
 )
 
-// assertionAlgs are the algorithms a client may sign its assertion with: RSA and ECDSA only,
-// never "none" or HMAC (the client's keys are public keys).
-var assertionAlgs = []jose.SignatureAlgorithm{
+// AssertionAlgs are the algorithms a client may sign its assertion with, one for each kind of
+// key ParseClientKey accepts: RSA, ECDSA and EdDSA (Ed25519), never "none" or HMAC (the
+// client's keys are public keys). Discovery publishes them as
+// token_endpoint_auth_signing_alg_values_supported.
+var AssertionAlgs = []jose.SignatureAlgorithm{
 	jose.RS256, jose.RS384, jose.RS512,
 	jose.PS256, jose.PS384, jose.PS512,
 	jose.ES256, jose.ES384, jose.ES512,
+	jose.EdDSA,
 }
 
 // AssertionClaims are the verified claims of a client assertion that the caller still needs:
@@ -72,7 +78,7 @@ func PeekAssertionIssuer(raw string) (string, error) {
 
 // VerifyClientAssertion authenticates a client by its private_key_jwt assertion
 // (RFC 7523 §3, §2.2; OpenID Connect Core §9). The signature must verify with one of the
-// client's registered keys (PEM "PUBLIC KEY", "RSA PUBLIC KEY" or "CERTIFICATE"); iss and sub
+// client's registered keys (read by ParseClientKey, the rule they were registered under); iss and sub
 // must be clientID; aud must name one of audiences; exp must be present, not past and at most
 // AssertionMaxLifetime ahead; iat and nbf must not be in the future; jti must be present.
 // Each bound allows AssertionSkew. Spending the jti once is the caller's job.
@@ -151,7 +157,7 @@ func parseAssertion(raw string) (*jose.JSONWebSignature, error) {
 	if raw == "" || len(raw) > maxAssertionSize {
 		return nil, fmt.Errorf("%w: empty or longer than %d bytes", ErrInvalidAssertion, maxAssertionSize)
 	}
-	jws, err := jose.ParseSignedCompact(raw, assertionAlgs)
+	jws, err := jose.ParseSignedCompact(raw, AssertionAlgs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidAssertion, err)
 	}
@@ -195,79 +201,94 @@ func audienceMatches(aud any, audiences []string) bool {
 	return false
 }
 
-// parsePublicKeys reads the client's registered keys. A key that cannot be used is an error,
-// not silently skipped: it is a configuration problem the admin must see in the log.
-func parsePublicKeys(pemKeys []string) ([]any, error) {
-	var keys []any
-	for i, text := range pemKeys {
-		rest := []byte(text)
-		found := false
-		for {
-			var block *pem.Block
-			block, rest = pem.Decode(rest)
-			if block == nil {
-				break
-			}
-			var (
-				key any
-				err error
-			)
-			switch block.Type {
-			case "PUBLIC KEY":
-				key, err = x509.ParsePKIXPublicKey(block.Bytes)
-			case "RSA PUBLIC KEY":
-				key, err = x509.ParsePKCS1PublicKey(block.Bytes)
-			case "CERTIFICATE":
-				var cert *x509.Certificate
-				if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
-					key = cert.PublicKey
-				}
-			default:
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("token: client key %d: %w", i, err)
-			}
-			if err := usableClientKey(key); err != nil {
-				return nil, fmt.Errorf("token: client key %d: %w", i, err)
-			}
-			keys = append(keys, key)
-			found = true
-		}
-		if !found {
-			return nil, fmt.Errorf("token: client key %d: no PUBLIC KEY or CERTIFICATE block", i)
-		}
-	}
-	if len(keys) == 0 {
+// parsePublicKeys reads the client's registered keys with the one rule (ParseClientKey). A key
+// that cannot be used is an error, not silently skipped: it is a configuration problem the
+// admin must see in the log.
+func parsePublicKeys(pemKeys []string) ([]crypto.PublicKey, error) {
+	if len(pemKeys) == 0 {
 		return nil, errors.New("token: the client has no registered public key")
+	}
+	keys := make([]crypto.PublicKey, 0, len(pemKeys))
+	for i, text := range pemKeys {
+		key, err := ParseClientKey(text)
+		if err != nil {
+			return nil, fmt.Errorf("token: client key %d: %w", i, err)
+		}
+		keys = append(keys, key)
 	}
 	return keys, nil
 }
 
-func usableClientKey(key any) error {
+// ParseClientKey is the one rule for a client's registered public key (private_key_jwt,
+// RFC 7523 §2.2): the Management API, the CLI and the tenant file refuse what it refuses, and
+// assertions are verified with what it returns, so a key that is accepted is a key that works.
+// The text must be exactly one PEM block, a "PUBLIC KEY" (PKIX), "RSA PUBLIC KEY" (PKCS #1) or
+// "CERTIFICATE", holding an RSA key of at least 2048 bits (RFC 7518 §3.3), an ECDSA key on
+// P-256, P-384 or P-521 (§3.4), or an Ed25519 key (EdDSA, RFC 8037). Errors are sentences
+// about the key, without the PEM text, fit for the admin to read.
+func ParseClientKey(pemText string) (crypto.PublicKey, error) {
+	block, rest := pem.Decode([]byte(strings.TrimSpace(pemText)))
+	if block == nil {
+		return nil, errors.New("is not PEM")
+	}
+	if len(bytes.TrimSpace(rest)) > 0 {
+		return nil, errors.New("must hold exactly one PEM block")
+	}
+	var (
+		key any
+		err error
+	)
+	switch block.Type {
+	case "PUBLIC KEY":
+		key, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		key, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		var cert *x509.Certificate
+		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+			key = cert.PublicKey
+		}
+	default:
+		if strings.Contains(block.Type, "PRIVATE") {
+			return nil, errors.New("is a private key: register the public key or certificate only")
+		}
+		return nil, fmt.Errorf("PEM block %q is not a PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE", block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse the %s: %v", strings.ToLower(block.Type), err)
+	}
 	switch k := key.(type) {
 	case *rsa.PublicKey:
-		if k.N.BitLen() < 2048 {
-			return fmt.Errorf("RSA key of %d bits (at least 2048 required)", k.N.BitLen())
+		if n := k.N.BitLen(); n < minClientRSABits {
+			return nil, fmt.Errorf("RSA key has %d bits, at least %d are required", n, minClientRSABits)
 		}
-		return nil
 	case *ecdsa.PublicKey:
 		switch k.Curve {
 		case elliptic.P256(), elliptic.P384(), elliptic.P521():
-			return nil
+		default:
+			return nil, fmt.Errorf("ECDSA curve %s is not supported (P-256, P-384 or P-521)", k.Curve.Params().Name)
 		}
+	case ed25519.PublicKey:
+	default:
+		return nil, fmt.Errorf("key type %T is not supported (RSA, ECDSA or Ed25519)", key)
 	}
-	return fmt.Errorf("unsupported key type %T", key)
+	return key, nil
 }
 
-// keyFitsAlg pairs key types with JWS algorithms (RFC 7518 §3.1), the ECDSA curve included.
-func keyFitsAlg(key any, alg jose.SignatureAlgorithm) bool {
+// minClientRSABits is the smallest RSA client key accepted (RFC 7518 §3.3: 2048 or larger).
+const minClientRSABits = 2048
+
+// keyFitsAlg pairs key types with JWS algorithms (RFC 7518 §3.1, RFC 8037 §3.1), the ECDSA
+// curve included.
+func keyFitsAlg(key crypto.PublicKey, alg jose.SignatureAlgorithm) bool {
 	switch k := key.(type) {
 	case *rsa.PublicKey:
 		switch alg {
 		case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
 			return true
 		}
+	case ed25519.PublicKey:
+		return alg == jose.EdDSA
 	case *ecdsa.PublicKey:
 		switch alg {
 		case jose.ES256:

@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,9 @@ type clientKeys struct {
 	rsa, rsa2    *rsa.PrivateKey
 	rsaSmall     *rsa.PrivateKey
 	p256, p384   *ecdsa.PrivateKey
+	ed           ed25519.PrivateKey
+	edPEM        string
+	edCertPEM    string
 	rsaPEM       string // PKIX PUBLIC KEY
 	rsa2PEM      string
 	rsaSmallPEM  string
@@ -73,6 +77,14 @@ var loadClientKeys = sync.OnceValues(func() (*clientKeys, error) {
 		return nil, err
 	}
 	if k.rsa2CertPEM, err = selfSigned(k.rsa2); err != nil {
+		return nil, err
+	}
+	var edPub ed25519.PublicKey
+	if edPub, k.ed, err = ed25519Key(); err != nil {
+		return nil, err
+	}
+	k.edPEM = pkix(edPub)
+	if k.edCertPEM, err = selfSigned(k.ed); err != nil {
 		return nil, err
 	}
 	k.notAKeyPEM = "-----BEGIN PRIVATE NOTE-----\naGVsbG8=\n-----END PRIVATE NOTE-----\n"
@@ -175,10 +187,13 @@ func TestVerifyClientAssertion(t *testing.T) {
 		{name: "HS256 keyed with the public key PEM", raw: func(t testing.TB) string {
 			return assertion(t, jose.HS256, []byte(k.rsaPEM), nil)
 		}, pems: []string{k.rsaPEM}, wantErr: true},
-		{name: "EdDSA not accepted", raw: func(t testing.TB) string {
-			_, priv, _ := ed25519Key()
-			return assertion(t, jose.EdDSA, priv, nil)
-		}, pems: []string{k.rsaPEM}, wantErr: true},
+		{name: "EdDSA with an Ed25519 PUBLIC KEY", raw: func(t testing.TB) string { return assertion(t, jose.EdDSA, k.ed, nil) }, pems: []string{k.edPEM}},
+		{name: "EdDSA with an Ed25519 CERTIFICATE", raw: func(t testing.TB) string { return assertion(t, jose.EdDSA, k.ed, nil) }, pems: []string{k.rsaPEM, k.edCertPEM}},
+		{name: "EdDSA with only an RSA key registered", raw: func(t testing.TB) string { return assertion(t, jose.EdDSA, k.ed, nil) }, pems: []string{k.rsaPEM}, wantErr: true},
+		{name: "EdDSA by another Ed25519 key", raw: func(t testing.TB) string {
+			_, other, _ := ed25519Key()
+			return assertion(t, jose.EdDSA, other, nil)
+		}, pems: []string{k.edPEM}, wantErr: true},
 		{name: "signed by an unregistered key", raw: func(t testing.TB) string { return assertion(t, jose.RS256, k.rsa2, nil) }, pems: []string{k.rsaPEM}, wantErr: true},
 		{name: "ES384 header with a P-256 key", raw: func(t testing.TB) string { return assertion(t, jose.ES256, k.p256, nil) }, pems: []string{k.p384PEM}, wantErr: true},
 		{name: "RSA key under 2048 bits", raw: func(t testing.TB) string { return assertion(t, jose.RS256, k.rsaSmall, nil) }, pems: []string{k.rsaSmallPEM}, wantErr: true},
@@ -337,4 +352,55 @@ func FuzzVerifyClientAssertion(f *testing.F) {
 			t.Fatalf("accepted exp %v", got.ExpiresAt)
 		}
 	})
+}
+
+// TestParseClientKey is the one rule for a registered client key, which the Management API,
+// the CLI, the tenant file and assertion verification all apply.
+func TestParseClientKey(t *testing.T) {
+	k := mustClientKeys(t)
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&p224.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p224PEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	privDER, err := x509.MarshalPKCS8PrivateKey(k.p256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	privPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}))
+	for _, tc := range []struct {
+		name, pem string
+		wantErr   string // "" when the key is accepted
+	}{
+		{"RSA 2048 PUBLIC KEY", k.rsaPEM, ""},
+		{"RSA 2048 RSA PUBLIC KEY", k.rsaPKCS1PEM, ""},
+		{"RSA 2048 CERTIFICATE", k.rsa2CertPEM, ""},
+		{"P-256 CERTIFICATE", k.p256CertPEM, ""},
+		{"P-384 PUBLIC KEY", k.p384PEM, ""},
+		{"Ed25519 PUBLIC KEY", k.edPEM, ""},
+		{"Ed25519 CERTIFICATE", k.edCertPEM, ""},
+		{"surrounding blank lines", "\n\n" + k.rsaPEM + "\n\n", ""},
+		{"RSA 1024", k.rsaSmallPEM, "RSA key has 1024 bits, at least 2048 are required"},
+		{"P-224", p224PEM, "ECDSA curve P-224 is not supported (P-256, P-384 or P-521)"},
+		{"private key", privPEM, "is a private key: register the public key or certificate only"},
+		{"two blocks", k.rsaPEM + k.p384PEM, "must hold exactly one PEM block"},
+		{"not PEM", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5", "is not PEM"},
+		{"empty", "", "is not PEM"},
+		{"other block", "-----BEGIN MESSAGE-----\naGVsbG8=\n-----END MESSAGE-----\n", `PEM block "MESSAGE" is not a PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE`},
+		{"corrupt", k.corruptedPEM, "cannot parse the public key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key, err := token.ParseClientKey(tc.pem)
+			switch {
+			case tc.wantErr == "" && (err != nil || key == nil):
+				t.Errorf("got %v, want the key accepted", err)
+			case tc.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.wantErr)):
+				t.Errorf("got %v, want an error starting %q", err, tc.wantErr)
+			}
+		})
+	}
 }

@@ -109,6 +109,10 @@ func TestParseTenantFileExport(t *testing.T) {
 	if diff := cmp.Diff([]ResourceServer{wantAPI}, tf.ResourceServers); diff != "" {
 		t.Errorf("resourceServers (-want +got):\n%s", diff)
 	}
+	wantGrants := []ClientGrant{{Path: "clientGrants[0]", ClientID: "Acme M2M", Audience: "https://api.acme.test/orders", Scope: []string{"read:orders"}}}
+	if diff := cmp.Diff(wantGrants, tf.ClientGrants); diff != "" {
+		t.Errorf("clientGrants (-want +got):\n%s", diff)
+	}
 	if len(tf.Users) != 2 || tf.Users[0].Password != "correct horse battery staple" || tf.Users[1].Username != "bob" {
 		t.Errorf("got users %+v, want alice and bob", tf.Users)
 	}
@@ -136,6 +140,21 @@ clients:
   - {name: b}
   - {name: c, grant_types: [pasword, refresh_token]}`,
 			want: []string{`clients[2].grant_types[0]: unknown grant type "pasword"`},
+		},
+		{
+			name: "client grants",
+			yaml: `
+clientGrants:
+  - {client_id: a, audience: https://api, scope: [read, ""]}
+  - {audience: https://api}
+  - {client_id: a}
+  - {client_id: a, audience: https://api}`,
+			want: []string{
+				"clientGrants[0].scope[1]: must not be empty",
+				"clientGrants[1].client_id: is required",
+				"clientGrants[2].audience: is required",
+				`clientGrants[3]: grants "a" the audience "https://api" again (see clientGrants[0]): one grant per client and audience`,
+			},
 		},
 		{
 			name: "client name missing and duplicated",

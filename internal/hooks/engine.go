@@ -313,10 +313,11 @@ type jsRuntime struct {
 	console goja.Value
 	// unauthorized is the UnauthorizedError constructor that Rules use.
 	unauthorized *goja.Object
-	// api is the Actions api object, built on first use; st is the state of the running
-	// execution its methods act on.
-	api *goja.Object
-	st  *state
+	// api and ccAPI are the post-login and credentials-exchange api objects, built on first
+	// use; st is the state of the running execution their methods act on.
+	api   *goja.Object
+	ccAPI *goja.Object
+	st    *state
 	// ctx is the running execution's context (nil between executions).
 	ctx     context.Context
 	fetcher Fetcher

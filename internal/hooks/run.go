@@ -127,7 +127,8 @@ func (rt *jsRuntime) throw(msg string) {
 	panic(rt.vm.NewGoError(errors.New(msg)))
 }
 
-// runAction runs one Action's onExecutePostLogin(event, api).
+// runAction runs one Action's handler for the flow's trigger: onExecutePostLogin, or
+// onExecuteCredentialsExchange when st is a credentials exchange.
 func (rt *jsRuntime) runAction(st *state, a Action, prog *goja.Program) error {
 	vm := rt.vm
 	modv, err := vm.RunProgram(prog)
@@ -143,20 +144,21 @@ func (rt *jsRuntime) runAction(st *state, a Action, prog *goja.Program) error {
 	if _, err := modFn(goja.Undefined(), exports, module, rt.require, rt.console); err != nil {
 		return rt.jsErr(err)
 	}
-	handler, ok := goja.AssertFunction(module.Get("exports").ToObject(vm).Get("onExecutePostLogin"))
-	if !ok {
-		return errors.New("the action does not export onExecutePostLogin")
+	export, event, api := "onExecutePostLogin", st.eventObject, rt.postLoginAPI
+	if st.cc != nil {
+		export, event, api = "onExecuteCredentialsExchange", st.credentialsObject, rt.credentialsAPI
 	}
-	ev, err := rt.value(st.eventObject(a.Secrets))
+	handler, ok := goja.AssertFunction(module.Get("exports").ToObject(vm).Get(export))
+	if !ok {
+		return errors.New("the action does not export " + export)
+	}
+	ev, err := rt.value(event(a.Secrets))
 	if err != nil {
 		return err
 	}
-	if rt.api == nil {
-		rt.api = rt.actionAPI()
-	}
 	rt.st = st
 	defer func() { rt.st = nil }()
-	res, err := handler(goja.Undefined(), ev, rt.api)
+	res, err := handler(goja.Undefined(), ev, api())
 	if err != nil {
 		return rt.jsErr(err)
 	}
@@ -166,8 +168,15 @@ func (rt *jsRuntime) runAction(st *state, a Action, prog *goja.Program) error {
 	return st.pending()
 }
 
-// actionAPI is the api object of Auth0's post-login trigger. It is built once per runtime;
+// postLoginAPI is the api object of Auth0's post-login trigger. It is built once per runtime;
 // its methods act on the state of the execution running at the time (rt.st).
+func (rt *jsRuntime) postLoginAPI() *goja.Object {
+	if rt.api == nil {
+		rt.api = rt.actionAPI()
+	}
+	return rt.api
+}
+
 func (rt *jsRuntime) actionAPI() *goja.Object {
 	vm := rt.vm
 	api := vm.NewObject()
@@ -248,14 +257,19 @@ func (rt *jsRuntime) actionAPI() *goja.Object {
 		"encodeToken":   func(goja.FunctionCall) goja.Value { rt.throw(redirectMessage); return nil },
 		"validateToken": func(goja.FunctionCall) goja.Value { rt.throw(redirectMessage); return nil },
 	}))
-	// Frozen, because the object outlives the execution: code cannot replace a method that
-	// later logins will call.
+	rt.freeze(api)
+	return api
+}
+
+// freeze freezes an api object and its namespaces, because the object outlives the
+// execution: code cannot replace a method that later executions will call.
+func (rt *jsRuntime) freeze(api *goja.Object) {
+	vm := rt.vm
 	freeze, _ := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
 	for _, k := range api.Keys() {
 		_, _ = freeze(goja.Undefined(), api.Get(k))
 	}
 	_, _ = freeze(goja.Undefined(), api)
-	return api
 }
 
 // runRule runs one Rule: function (user, context, callback).

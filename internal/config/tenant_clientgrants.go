@@ -31,6 +31,7 @@ var ignoredClientGrantKeys = []string{"id", "organization_usage", "allow_any_org
 func (d *tenantDecoder) clientGrant(n *yaml.Node, path string) (ClientGrant, bool) {
 	g := ClientGrant{Path: path}
 	subject := ""
+	ignored, unknown := len(d.ignored), len(d.unknown)
 	d.object(n, path, fields{set: map[string]func(*yaml.Node, string){
 		"client_id":    d.setStr(&g.ClientID),
 		"audience":     d.setStr(&g.Audience),
@@ -38,6 +39,8 @@ func (d *tenantDecoder) clientGrant(n *yaml.Node, path string) (ClientGrant, boo
 		"subject_type": d.setStr(&subject),
 	}, ignored: ignoredClientGrantKeys})
 	if subject != "" && subject != "client" {
+		// The keys of a grant ignored as a whole are not worth listing.
+		d.ignored, d.unknown = d.ignored[:ignored], d.unknown[:unknown]
 		d.ignore(path, `subject_type "`+subject+`" is not a client-credentials grant`)
 		return g, false
 	}

@@ -382,6 +382,24 @@ clients:
 	}
 }
 
+func TestParseClientGrantsSubjectType(t *testing.T) {
+	tf, err := ParseTenantFile([]byte(`
+clientGrants:
+  - {client_id: a, audience: "https://api", subject_type: client, scope: [read]}
+  - {client_id: a, audience: "https://other", subject_type: user, organization_usage: allow}`), TenantOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ClientGrant{{Path: "clientGrants[0]", ClientID: "a", Audience: "https://api", Scope: []string{"read"}}}
+	if diff := cmp.Diff(want, tf.ClientGrants); diff != "" {
+		t.Errorf("client grants (-want +got):\n%s", diff)
+	}
+	// A grant for user flows (subject_type user) is no client-credentials grant: ignored whole.
+	if diff := cmp.Diff([]string{`clientGrants[1]: subject_type "user" is not a client-credentials grant`}, tf.Ignored); diff != "" {
+		t.Errorf("ignored (-want +got):\n%s", diff)
+	}
+}
+
 func TestTenantFileErrorText(t *testing.T) {
 	yaml := `
 clients:

@@ -45,29 +45,10 @@ func (e *env) mustGrant(clientID, audience string, scope ...string) {
 	}
 }
 
-// bindCC puts actions in the credentials-exchange flow.
-func (e *env) bindCC(names ...string) {
-	e.t.Helper()
-	var bs []store.TriggerBinding
-	for _, n := range names {
-		bs = append(bs, store.TriggerBinding{ActionName: n, DisplayName: n})
-	}
-	if err := e.st.SetTriggerBindings(e.t.Context(), store.TriggerCredentialsExchange, bs); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
 // ccForm is a client credentials request of the M2M client for the sample API.
 func ccForm(kv ...string) url.Values {
-	f := url.Values{"grant_type": {"client_credentials"}, "client_id": {m2mID}, "client_secret": {m2mSecret}, "audience": {apiID}}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] == "" {
-			f.Del(kv[i])
-		} else {
-			f.Set(kv[i], kv[i+1])
-		}
-	}
-	return f
+	return formWith(url.Values{"grant_type": {"client_credentials"}, "client_id": {m2mID}, "client_secret": {m2mSecret},
+		"audience": {apiID}}, kv...)
 }
 
 func TestClientCredentialsErrors(t *testing.T) {
@@ -115,7 +96,7 @@ func TestClientCredentialsErrors(t *testing.T) {
 			e.putAction("gate", `exports.onExecuteCredentialsExchange = async (event, api) => {
   if (event.client.metadata.tier === 'gold') api.access.deny('invalid_scope', 'Gold clients must ask for a scope');
 };`, nil)
-			e.bindCC("gate")
+			e.bindTrigger(store.TriggerCredentialsExchange, "gate")
 		}, form: ccForm(), status: 400, code: "invalid_scope", desc: "Gold clients must ask for a scope"},
 	}
 	for _, tc := range tests {
@@ -189,7 +170,7 @@ func TestClientCredentials(t *testing.T) {
   api.accessToken.setCustomClaim('https://example.com/tier', event.client.metadata.tier + ':' + event.resource_server.identifier +
     ':' + event.transaction.requested_scopes.join(',') + ':' + event.secrets.K);
 };`, map[string]string{"K": "s3"})
-			e.bindCC("claims")
+			e.bindTrigger(store.TriggerCredentialsExchange, "claims")
 			e.putAction("deny-logins", action(`api.access.deny('no logins');`), nil)
 			e.bind("deny-logins")
 		}, form: func(*env) url.Values { return ccForm("scope", "read:sample") }, wantScope: "read:sample",

@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"github.com/sesameauth/sesame/internal/hooks"
-	"github.com/sesameauth/sesame/internal/store"
-	"github.com/sesameauth/sesame/internal/token"
 )
 
 // grantClientCredentials is RFC 6749 §4.4's grant type.
@@ -89,34 +87,16 @@ func (g clientCredentialsGrant) login(ctx context.Context, ex *exchange) error {
 	return nil
 }
 
-// runCredentialsExchange runs the Actions bound to credentials-exchange (Auth0's
-// machine-to-machine flow) and applies their custom claims.
-func (s *Server) runCredentialsExchange(ctx context.Context, ex *exchange) error {
-	f, err := s.flow(ctx, &s.ccHookCache, store.TriggerCredentialsExchange)
-	if err != nil {
-		return errHookFailed.withCause(err)
-	}
-	if f.Empty() {
-		return nil
-	}
-	out, err := f.CredentialsExchange(ctx, hooks.CredentialsEvent{
+// credentialsEvent is the credentials-exchange Actions' view of the exchange.
+func credentialsEvent(ex *exchange) hooks.CredentialsEvent {
+	return hooks.CredentialsEvent{
 		Client:          hooks.Client{ClientID: ex.client.ClientID, Name: ex.client.Name, Metadata: ex.client.Metadata},
 		ResourceServer:  ex.api.Identifier,
 		RequestedScopes: splitScope(ex.requestedScope),
 		Scopes:          slices.Clone(ex.scopes),
 		Request:         hookRequest(ex),
 		TenantID:        ex.tenant.FriendlyName,
-	})
-	ex.hookRuns = out.Executions
-	if err != nil {
-		return s.hookErr(ctx, ex, err)
 	}
-	access, err := token.FilterCustomClaims(out.AccessClaims)
-	if err != nil {
-		return errHookFailed.withCause(err)
-	}
-	ex.accessClaims = merge(ex.accessClaims, access)
-	return nil
 }
 
 // deniedExchange is api.access.deny(code, reason) of a credentials-exchange Action: Auth0

@@ -112,19 +112,28 @@ func (s *Server) loadFlow(ctx context.Context, trigger string) (*hooks.Flow, err
 }
 
 // runHooks runs Rules, then Actions, for the exchange and applies their outcome
-// (WIRE.md §6): custom claims, scope changes, the MFA flag, metadata, denials.
+// (WIRE.md §6): custom claims, scope changes, the MFA flag, metadata, denials. A client
+// credentials exchange runs the credentials-exchange Actions instead, which can only set
+// access-token claims or deny.
 func (s *Server) runHooks(ctx context.Context, ex *exchange) error {
-	if ex.grantType == grantClientCredentials {
-		return s.runCredentialsExchange(ctx, ex)
+	machine := ex.grantType == grantClientCredentials
+	cache, trigger := &s.hookCache, store.TriggerPostLogin
+	if machine {
+		cache, trigger = &s.ccHookCache, store.TriggerCredentialsExchange
 	}
-	f, err := s.flow(ctx, &s.hookCache, store.TriggerPostLogin)
+	f, err := s.flow(ctx, cache, trigger)
 	if err != nil {
 		return errHookFailed.withCause(err)
 	}
 	if f.Empty() {
 		return nil
 	}
-	out, err := f.PostLogin(ctx, s.hookEvent(ex))
+	var out hooks.Outcome
+	if machine {
+		out, err = f.CredentialsExchange(ctx, credentialsEvent(ex))
+	} else {
+		out, err = f.PostLogin(ctx, s.hookEvent(ex))
+	}
 	ex.hookRuns = out.Executions
 	if err != nil {
 		return s.hookErr(ctx, ex, err)

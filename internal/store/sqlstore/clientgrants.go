@@ -25,9 +25,12 @@ func (s *Store) GetClientGrant(ctx context.Context, id string) (store.ClientGran
 	return getRow(ctx, s, s.read, clientGrants, id)
 }
 
-// FindClientGrant returns the client's grant for the audience (the unique index's look-up).
+// findClientGrant is the token endpoint's look-up, served by the (client_id, audience) index.
+const findClientGrant = "WHERE client_id = ? AND audience = ?"
+
+// FindClientGrant returns the client's grant for the audience.
 func (s *Store) FindClientGrant(ctx context.Context, clientID, audience string) (store.ClientGrant, error) {
-	gs, err := listRows(ctx, s, s.read, clientGrants, "WHERE client_id = ? AND audience = ?", clientID, audience)
+	gs, err := listRows(ctx, s, s.read, clientGrants, findClientGrant, clientID, audience)
 	if err != nil {
 		return store.ClientGrant{}, unavailable(err)
 	}

@@ -409,13 +409,22 @@ resourceServers:
     app_type: native
     token_endpoint_auth_method: none
     grant_types: [password, "http://auth0.com/oauth/grant-type/password-realm", refresh_token]
+  - name: Compat M2M
+    client_id: %[13]s
+    client_secret: %[14]s
+    app_type: non_interactive
+    grant_types: [client_credentials]
+clientGrants:
+  - client_id: Compat M2M
+    audience: %[2]s
+    scope: [read:data, write:data]
 databases:
   - name: %[1]s
     strategy: auth0
     enabled_clients: [Compat App, Compat JWT App, Compat HS256 App, Compat PS256 App, Compat Public App]
 users:
 `, realm, apiID, clientID, clientSecret, jwtClientID, pemScalar, nodeAPIsYAML(),
-		hs256ClientID, hs256ClientSecret, publicClientID, ps256ClientID, ps256ClientSecret)
+		hs256ClientID, hs256ClientSecret, publicClientID, ps256ClientID, ps256ClientSecret, m2mClientID, m2mClientSecret)
 	for _, u := range users {
 		fmt.Fprintf(&b, `  - connection: %s
     email: %s

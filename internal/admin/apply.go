@@ -177,6 +177,9 @@ func (p *applyPlan) build(ctx context.Context) error {
 	p.planAPIs(storedAPIs)
 	p.planClients(storedClients)
 	p.planConnections(storedConns)
+	if err := p.planClientGrants(ctx); err != nil {
+		return err
+	}
 	if err := p.planUsers(ctx); err != nil {
 		return err
 	}
@@ -599,17 +602,8 @@ func (p *applyPlan) planConnections(stored []store.Connection) {
 func (p *applyPlan) resolveClients(f config.Connection) []string {
 	out := []string{}
 	for i, e := range f.EnabledClients {
-		var id string
-		switch ids := p.clientNames[e]; {
-		case len(ids) == 1:
-			id = ids[0]
-		case len(ids) > 1:
-			p.problem(fmt.Sprintf("%s.enabled_clients[%d]", f.Path, i), "%d clients are named %q: use the client id", len(ids), e)
-			continue
-		case p.clientsByID[e]:
-			id = e
-		default:
-			p.problem(fmt.Sprintf("%s.enabled_clients[%d]", f.Path, i), "no client is named %q or has that client_id", e)
+		id, ok := p.resolveClient(fmt.Sprintf("%s.enabled_clients[%d]", f.Path, i), e)
+		if !ok {
 			continue
 		}
 		if !slices.Contains(out, id) {

@@ -122,6 +122,7 @@ func TestApplyExport(t *testing.T) {
 		`client "Acme Web" (` + web.ClientID + `)`,
 		`client "Acme M2M" (` + m2m.ClientID + `)`,
 		`connection "Username-Password-Authentication"`,
+		`client grant "Acme M2M" for "https://api.acme.test/orders"`,
 		`user "alice@acme.test" in Username-Password-Authentication`,
 		`user "bob@acme.test" in Username-Password-Authentication`,
 		`rule Add country to the token`,
@@ -200,6 +201,11 @@ func TestApplyExport(t *testing.T) {
 	if api.Name != "Orders API" || len(api.Scopes) != 2 || !api.AllowOfflineAccess || !api.EnforcePolicies || api.TokenDialect != "access_token_authz" || api.TokenLifetime != 86400 {
 		t.Errorf("got API %+v, want the file's settings", api)
 	}
+	// The Deploy CLI names the client of a grant by its name; it is stored by id.
+	grant, err := s.Store.FindClientGrant(ctx, m2m.ClientID, "https://api.acme.test/orders")
+	if err != nil || !slices.Equal(grant.Scope, []string{"read:orders"}) {
+		t.Errorf("got the M2M client's grant %+v (%v), want read:orders", grant, err)
+	}
 	alice, err := s.Store.FindUser(ctx, "Username-Password-Authentication", "alice@acme.test")
 	if err != nil {
 		t.Fatal(err)
@@ -238,8 +244,8 @@ func TestApplyExport(t *testing.T) {
 
 	// Applying the same file again changes nothing.
 	again := applyOK(t, s, tf)
-	if len(again.Created)+len(again.Changed) != 0 || len(again.GeneratedSecrets) != 0 || len(again.Unchanged) != 11 {
-		t.Errorf("second apply: got created %q changed %q unchanged %d secrets %d, want 11 unchanged only",
+	if len(again.Created)+len(again.Changed) != 0 || len(again.GeneratedSecrets) != 0 || len(again.Unchanged) != 12 {
+		t.Errorf("second apply: got created %q changed %q unchanged %d secrets %d, want 12 unchanged only",
 			again.Created, again.Changed, len(again.Unchanged), len(again.GeneratedSecrets))
 	}
 }

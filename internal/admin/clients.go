@@ -27,8 +27,8 @@ const (
 )
 
 // KnownGrantTypes are the grant types a client may list. The browser grants
-// (authorization_code, implicit) and client_credentials are accepted so that an Auth0 client
-// definition carries over, though Sesame's token endpoint serves the password family only.
+// (authorization_code, implicit) are accepted so that an Auth0 client definition carries
+// over, though Sesame's token endpoint does not serve them.
 var KnownGrantTypes = []string{
 	GrantPassword, GrantPasswordRealm, GrantRefreshToken, GrantClientCredentials,
 	GrantMFAOTP, GrantMFAOOB, GrantMFARecoveryCode, GrantAuthorizationCode, GrantImplicit,

@@ -147,7 +147,7 @@ func (p *applyPlan) planHooks(ctx context.Context) error {
 
 	for _, trigger := range sortedKeys(tf.Triggers) {
 		bindings := tf.Triggers[trigger]
-		if trigger != store.TriggerPostLogin {
+		if trigger != store.TriggerPostLogin && trigger != store.TriggerCredentialsExchange {
 			if len(bindings) > 0 {
 				tf.Ignored = append(tf.Ignored, "triggers."+trigger)
 			}

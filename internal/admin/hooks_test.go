@@ -22,13 +22,18 @@ actions:
     supported_triggers: [{id: post-login, version: v3}]
   - name: inline
     code: "exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('https://x/y', 1); };"
+  - name: m2m
+    code: "exports.onExecuteCredentialsExchange = async (event, api) => { api.accessToken.setCustomClaim('https://x/m', 1); };"
+    supported_triggers: [{id: credentials-exchange, version: v2}]
 triggers:
   post-login:
     - action_name: inline
       display_name: Inline
     - action_name: add-roles
       display_name: Add roles
-  credentials-exchange: []
+  credentials-exchange:
+    - action_name: m2m
+      display_name: Machines
 rules:
   - name: second
     script: "function (user, context, callback) { callback(null, user, context); }"
@@ -51,10 +56,10 @@ func TestApplyHooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := applyOK(t, s, tf)
-	if diff := cmp.Diff([]string{"rule second", "action add-roles", "action inline"}, r.Created); diff != "" {
+	if diff := cmp.Diff([]string{"rule second", "action add-roles", "action inline", "action m2m"}, r.Created); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"trigger post-login"}, r.Changed); diff != "" {
+	if diff := cmp.Diff([]string{"trigger credentials-exchange", "trigger post-login"}, r.Changed); diff != "" {
 		t.Errorf("changed (-want +got):\n%s", diff)
 	}
 	a, err := s.Store.GetAction(t.Context(), "add-roles")
@@ -74,6 +79,10 @@ func TestApplyHooks(t *testing.T) {
 	}
 	if diff := cmp.Diff([]store.TriggerBinding{{ActionName: "inline", DisplayName: "Inline"}, {ActionName: "add-roles", DisplayName: "Add roles"}}, b); diff != "" {
 		t.Errorf("bindings (-want +got):\n%s", diff)
+	}
+	if b, err := s.Store.TriggerBindings(t.Context(), store.TriggerCredentialsExchange); err != nil ||
+		!cmp.Equal([]store.TriggerBinding{{ActionName: "m2m", DisplayName: "Machines"}}, b) {
+		t.Errorf("credentials-exchange bindings: got %+v (%v), want m2m", b, err)
 	}
 	rules, _ := s.Store.ListRules(t.Context())
 	if len(rules) != 1 || rules[0].Order != 2 || rules[0].Enabled {

@@ -57,7 +57,7 @@ refused unless --force, which replaces them. Stop the nodes writing to the sourc
 				name string
 				n    int
 			}{
-				{"tenant", n.Tenant}, {"clients", n.Clients}, {"apis", n.ResourceServers},
+				{"tenant", n.Tenant}, {"clients", n.Clients}, {"apis", n.ResourceServers}, {"client_grants", n.ClientGrants},
 				{"connections", n.Connections}, {"users", n.Users}, {"signing_keys", n.SigningKeys},
 				{"refresh_families", n.RefreshFamilies}, {"refresh_tokens", n.RefreshTokens},
 				{"single_use", n.Replay}, {"logs", n.Logs}, {"mfa_authenticators", n.MFAAuthenticators},

@@ -66,6 +66,7 @@ func NewRoot(lookupEnv func(string) (string, bool)) *cobra.Command {
 		newDemoCmd(a),
 		newClientsCmd(a),
 		newAPIsCmd(a),
+		newClientGrantsCmd(a),
 		newConnectionsCmd(a),
 		newUsersCmd(a),
 		newKeysCmd(a),

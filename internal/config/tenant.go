@@ -57,6 +57,8 @@ type TenantFile struct {
 	Connections []Connection
 	// ResourceServers are the APIs.
 	ResourceServers []ResourceServer
+	// ClientGrants are the clientGrants section (see ClientGrant).
+	ClientGrants []ClientGrant
 	// Users is Sesame's own section (the Deploy CLI does not manage users).
 	Users []User
 	// AttackProtection is the attackProtection section; nil when the file has none.

@@ -471,7 +471,7 @@ func (d *tenantDecoder) setAnyMap(dst *map[string]any) func(*yaml.Node, string) 
 // CLI's YAML handlers and Auth0's Management API object schemas.
 var (
 	ignoredSections = []string{
-		"pages", "emailTemplates", "emailProvider", "roles", "hooks", "clientGrants", "branding",
+		"pages", "emailTemplates", "emailProvider", "roles", "hooks", "branding",
 		"logStreams", "organizations", "prompts", "customDomains",
 		"guardianFactorProviders", "guardianFactorTemplates",
 		"guardianPhoneFactorMessageTypes", "guardianPhoneFactorSelectedProvider",
@@ -568,6 +568,13 @@ func (d *tenantDecoder) decodeFile(data []byte) *TenantFile {
 		"resourceServers": func(n *yaml.Node, p string) {
 			for i, e := range d.items(n, p) {
 				tf.ResourceServers = append(tf.ResourceServers, d.resourceServer(e, index(p, i)))
+			}
+		},
+		"clientGrants": func(n *yaml.Node, p string) {
+			for i, e := range d.items(n, p) {
+				if g, ok := d.clientGrant(e, index(p, i)); ok {
+					tf.ClientGrants = append(tf.ClientGrants, g)
+				}
 			}
 		},
 		"users": func(n *yaml.Node, p string) {

@@ -109,6 +109,10 @@ func TestParseTenantFileExport(t *testing.T) {
 	if diff := cmp.Diff([]ResourceServer{wantAPI}, tf.ResourceServers); diff != "" {
 		t.Errorf("resourceServers (-want +got):\n%s", diff)
 	}
+	wantGrants := []ClientGrant{{Path: "clientGrants[0]", ClientID: "Acme M2M", Audience: "https://api.acme.test/orders", Scope: []string{"read:orders"}}}
+	if diff := cmp.Diff(wantGrants, tf.ClientGrants); diff != "" {
+		t.Errorf("clientGrants (-want +got):\n%s", diff)
+	}
 	if len(tf.Users) != 2 || tf.Users[0].Password != "correct horse battery staple" || tf.Users[1].Username != "bob" {
 		t.Errorf("got users %+v, want alice and bob", tf.Users)
 	}
@@ -136,6 +140,21 @@ clients:
   - {name: b}
   - {name: c, grant_types: [pasword, refresh_token]}`,
 			want: []string{`clients[2].grant_types[0]: unknown grant type "pasword"`},
+		},
+		{
+			name: "client grants",
+			yaml: `
+clientGrants:
+  - {client_id: a, audience: https://api, scope: [read, ""]}
+  - {audience: https://api}
+  - {client_id: a}
+  - {client_id: a, audience: https://api}`,
+			want: []string{
+				"clientGrants[0].scope[1]: must not be empty",
+				"clientGrants[1].client_id: is required",
+				"clientGrants[2].audience: is required",
+				`clientGrants[3]: grants "a" the audience "https://api" again (see clientGrants[0]): one grant per client and audience`,
+			},
 		},
 		{
 			name: "client name missing and duplicated",
@@ -358,6 +377,24 @@ clients:
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestParseClientGrantsSubjectType(t *testing.T) {
+	tf, err := ParseTenantFile([]byte(`
+clientGrants:
+  - {client_id: a, audience: "https://api", subject_type: client, scope: [read]}
+  - {client_id: a, audience: "https://other", subject_type: user, organization_usage: allow}`), TenantOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ClientGrant{{Path: "clientGrants[0]", ClientID: "a", Audience: "https://api", Scope: []string{"read"}}}
+	if diff := cmp.Diff(want, tf.ClientGrants); diff != "" {
+		t.Errorf("client grants (-want +got):\n%s", diff)
+	}
+	// A grant for user flows (subject_type user) is no client-credentials grant: ignored whole.
+	if diff := cmp.Diff([]string{`clientGrants[1]: subject_type "user" is not a client-credentials grant`}, tf.Ignored); diff != "" {
+		t.Errorf("ignored (-want +got):\n%s", diff)
 	}
 }
 

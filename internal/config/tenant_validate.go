@@ -76,6 +76,7 @@ func (tf *TenantFile) Validate() error {
 	tf.validateClients(v)
 	tf.validateConnections(v)
 	tf.validateAPIs(v)
+	tf.validateClientGrants(v)
 	tf.validateUsers(v)
 	if len(v.problems) > 0 {
 		return &TenantFileError{Problems: v.problems}

@@ -1,4 +1,5 @@
-// Package hooks runs Auth0 Rules and post-login Actions, written in JavaScript, unchanged.
+// Package hooks runs Auth0 Rules and post-login Actions, written in JavaScript, unchanged, and
+// the Actions of the credentials-exchange trigger (client credentials; Flow.CredentialsExchange).
 //
 // It is a leaf: it imports nothing of ours. The caller (oauthserver) converts its exchange into
 // an Event, asks a Runner for the Outcome and applies it; this package knows nothing about HTTP,

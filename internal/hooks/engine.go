@@ -278,10 +278,8 @@ type jsRuntime struct {
 	console goja.Value
 	// unauthorized is the UnauthorizedError constructor that Rules use.
 	unauthorized *goja.Object
-	// api is the Actions api object, built on first use; st is the state of the execution
-	// its methods act on.
-	api *goja.Object
-	st  *state
+	// st is the state of the execution the api objects' methods act on.
+	st *state
 	// ctx is the execution's context (nil once it ended).
 	ctx     context.Context
 	fetcher Fetcher

@@ -142,8 +142,13 @@ type Execution struct {
 // ErrTimeout is the cause of an ExecutionError when the deadline interrupted the code.
 var ErrTimeout = errors.New("hooks: execution deadline exceeded")
 
-// DeniedError is api.access.deny(reason) (or a Rule's callback with a plain Error).
-type DeniedError struct{ Reason string }
+// DeniedError is api.access.deny(reason) (or a Rule's callback with a plain Error). In a
+// credentials exchange, api.access.deny(code, reason) also names the OAuth error Code.
+type DeniedError struct {
+	Reason string
+	// Code is the OAuth error code a credentials-exchange Action chose; empty in post-login.
+	Code string
+}
 
 func (e *DeniedError) Error() string { return "hooks: access denied: " + e.Reason }
 

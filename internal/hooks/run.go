@@ -127,7 +127,8 @@ func (rt *jsRuntime) throw(msg string) {
 	panic(rt.vm.NewGoError(errors.New(msg)))
 }
 
-// runAction runs one Action's onExecutePostLogin(event, api).
+// runAction runs one Action's handler for the flow's trigger: onExecutePostLogin, or
+// onExecuteCredentialsExchange when st is a credentials exchange.
 func (rt *jsRuntime) runAction(st *state, a Action, prog *goja.Program) error {
 	vm := rt.vm
 	modv, err := vm.RunProgram(prog)
@@ -143,20 +144,21 @@ func (rt *jsRuntime) runAction(st *state, a Action, prog *goja.Program) error {
 	if _, err := modFn(goja.Undefined(), exports, module, rt.require, rt.console); err != nil {
 		return rt.jsErr(err)
 	}
-	handler, ok := goja.AssertFunction(module.Get("exports").ToObject(vm).Get("onExecutePostLogin"))
-	if !ok {
-		return errors.New("the action does not export onExecutePostLogin")
+	export, event, api := "onExecutePostLogin", st.eventObject, rt.actionAPI
+	if st.cc != nil {
+		export, event, api = "onExecuteCredentialsExchange", st.credentialsObject, rt.credentialsAPI
 	}
-	ev, err := rt.value(st.eventObject(a.Secrets))
+	handler, ok := goja.AssertFunction(module.Get("exports").ToObject(vm).Get(export))
+	if !ok {
+		return errors.New("the action does not export " + export)
+	}
+	ev, err := rt.value(event(a.Secrets))
 	if err != nil {
 		return err
 	}
-	if rt.api == nil {
-		rt.api = rt.actionAPI()
-	}
 	rt.st = st
 	defer func() { rt.st = nil }()
-	res, err := handler(goja.Undefined(), ev, rt.api)
+	res, err := handler(goja.Undefined(), ev, api())
 	if err != nil {
 		return rt.jsErr(err)
 	}

@@ -8,7 +8,9 @@ import (
 
 // state is one flow's effects so far; every Rule and Action sees those before it.
 type state struct {
-	ev       Event
+	ev Event
+	// cc is the event of a credentials exchange (ev is then zero); nil in a post-login flow.
+	cc       *CredentialsEvent
 	out      Outcome
 	access   map[string]any
 	id       map[string]any

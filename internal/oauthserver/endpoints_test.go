@@ -102,28 +102,33 @@ func basic(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 }
 
+// assertion is an RFC 7523 client assertion of clientID signed with key (ES256), valid for a
+// minute; mut may change its claims.
+func (e *env) assertion(key *ecdsa.PrivateKey, clientID string, mut func(c *jwt.Claims)) string {
+	e.t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	now := e.clock.Now()
+	c := jwt.Claims{Issuer: clientID, Subject: clientID, Audience: jwt.Audience{e.issuer}, ID: store.NewID("", 8),
+		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute))}
+	if mut != nil {
+		mut(&c)
+	}
+	raw, err := jwt.Signed(signer).Claims(c).Serialize()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return raw
+}
+
 func TestClientAuthentication(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	const jwtClient = "app-private-key-jwt-0000000000003"
-	assertion := func(e *env, mut func(c *jwt.Claims)) string {
-		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		now := e.clock.Now()
-		c := jwt.Claims{Issuer: jwtClient, Subject: jwtClient, Audience: jwt.Audience{e.issuer}, ID: store.NewID("", 8),
-			IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute))}
-		if mut != nil {
-			mut(&c)
-		}
-		raw, err := jwt.Signed(signer).Claims(c).Serialize()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return raw
-	}
+	assertion := func(e *env, mut func(c *jwt.Claims)) string { return e.assertion(key, jwtClient, mut) }
 	setup := func(e *env) {
 		e.mustClient(store.Client{ClientID: jwtClient, TokenEndpointAuthMethod: "private_key_jwt", GrantTypes: []string{"password"},
 			Credentials: []store.ClientCredential{{ID: "cred_1", Name: "k", PEM: pubPEM}}})

@@ -259,8 +259,12 @@ func (e *env) post(path, contentType, body string, header ...string) response {
 
 // passwordForm is a valid password grant by the confidential app for alice.
 func passwordForm(kv ...string) url.Values {
-	f := url.Values{"grant_type": {"password"}, "client_id": {appID}, "client_secret": {appSecret},
-		"username": {aliceEmail}, "password": {alicePass}, "audience": {apiID}}
+	return formWith(url.Values{"grant_type": {"password"}, "client_id": {appID}, "client_secret": {appSecret},
+		"username": {aliceEmail}, "password": {alicePass}, "audience": {apiID}}, kv...)
+}
+
+// formWith sets each key of kv (pairs) in f, or deletes it when its value is "".
+func formWith(f url.Values, kv ...string) url.Values {
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] == "" {
 			f.Del(kv[i])

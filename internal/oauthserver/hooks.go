@@ -21,7 +21,7 @@ import (
 // hooksRecheck plus one store round trip: under 2 s.
 const hooksRecheck = time.Second
 
-// hookCache is this node's compiled post-login flow, keyed by the store's hooks version.
+// hookCache is this node's compiled flow of one trigger, keyed by the store's hooks version.
 type hookCache struct {
 	mu      sync.RWMutex
 	checked time.Time
@@ -38,9 +38,9 @@ var (
 	errHookFailed = oauthErr(http.StatusForbidden, "access_denied", "The login was denied because a Rule or Action failed.")
 )
 
-// flow returns the current post-login flow, re-reading the store at most every hooksRecheck.
-func (s *Server) flow(ctx context.Context) (*hooks.Flow, error) {
-	c := &s.hookCache
+// flow returns the current flow of a trigger (c is that trigger's cache), re-reading the
+// store at most every hooksRecheck.
+func (s *Server) flow(ctx context.Context, c *hookCache, trigger string) (*hooks.Flow, error) {
 	c.mu.RLock()
 	if c.loaded && time.Since(c.checked) < hooksRecheck {
 		f := c.flow
@@ -58,7 +58,7 @@ func (s *Server) flow(ctx context.Context) (*hooks.Flow, error) {
 		return nil, err
 	}
 	if !c.loaded || v != c.version {
-		f, err := s.loadFlow(ctx)
+		f, err := s.loadFlow(ctx, trigger)
 		if err != nil {
 			return nil, err
 		}
@@ -68,21 +68,24 @@ func (s *Server) flow(ctx context.Context) (*hooks.Flow, error) {
 	return c.flow, nil
 }
 
-// loadFlow reads the enabled Rules and the deployed Actions bound to post-login, opens the
-// Actions' secrets and compiles everything (compiled programs are cached by the engine, so an
-// unchanged action is not compiled again).
-func (s *Server) loadFlow(ctx context.Context) (*hooks.Flow, error) {
-	storedRules, err := s.store.ListRules(ctx)
-	if err != nil {
-		return nil, err
-	}
+// loadFlow reads the deployed Actions bound to the trigger (and, for post-login, the enabled
+// Rules: Auth0 runs Rules for user logins only), opens the Actions' secrets and compiles
+// everything (compiled programs are cached by the engine, so an unchanged action is not
+// compiled again).
+func (s *Server) loadFlow(ctx context.Context, trigger string) (*hooks.Flow, error) {
 	var rules []hooks.Rule
-	for _, r := range storedRules {
-		if r.Enabled {
-			rules = append(rules, hooks.Rule{Name: r.Name, Script: r.Script})
+	if trigger == store.TriggerPostLogin {
+		storedRules, err := s.store.ListRules(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range storedRules {
+			if r.Enabled {
+				rules = append(rules, hooks.Rule{Name: r.Name, Script: r.Script})
+			}
 		}
 	}
-	bindings, err := s.store.TriggerBindings(ctx, store.TriggerPostLogin)
+	bindings, err := s.store.TriggerBindings(ctx, trigger)
 	if err != nil {
 		return nil, err
 	}
@@ -109,16 +112,28 @@ func (s *Server) loadFlow(ctx context.Context) (*hooks.Flow, error) {
 }
 
 // runHooks runs Rules, then Actions, for the exchange and applies their outcome
-// (WIRE.md §6): custom claims, scope changes, the MFA flag, metadata, denials.
+// (WIRE.md §6): custom claims, scope changes, the MFA flag, metadata, denials. A client
+// credentials exchange runs the credentials-exchange Actions instead, which can only set
+// access-token claims or deny.
 func (s *Server) runHooks(ctx context.Context, ex *exchange) error {
-	f, err := s.flow(ctx)
+	machine := ex.grantType == grantClientCredentials
+	cache, trigger := &s.hookCache, store.TriggerPostLogin
+	if machine {
+		cache, trigger = &s.ccHookCache, store.TriggerCredentialsExchange
+	}
+	f, err := s.flow(ctx, cache, trigger)
 	if err != nil {
 		return errHookFailed.withCause(err)
 	}
 	if f.Empty() {
 		return nil
 	}
-	out, err := f.PostLogin(ctx, s.hookEvent(ex))
+	var out hooks.Outcome
+	if machine {
+		out, err = f.CredentialsExchange(ctx, credentialsEvent(ex))
+	} else {
+		out, err = f.PostLogin(ctx, s.hookEvent(ex))
+	}
 	ex.hookRuns = out.Executions
 	if err != nil {
 		return s.hookErr(ctx, ex, err)
@@ -176,6 +191,8 @@ func (s *Server) hookErr(ctx context.Context, ex *exchange, err error) error {
 		revoke *hooks.RefreshRevokedError
 	)
 	switch {
+	case errors.As(err, &denied) && denied.Code != "":
+		return deniedExchange(denied).withCause(err)
 	case errors.As(err, &denied):
 		return oauthErr(http.StatusForbidden, "access_denied", denied.Reason).withCause(err)
 	case errors.As(err, &unauth):
@@ -215,12 +232,6 @@ func (s *Server) hookEvent(ex *exchange) hooks.Event {
 	if ex.grantType == grantRefreshToken {
 		protocol = hooks.ProtocolRefresh
 	}
-	body := map[string]string{}
-	for k, v := range ex.p {
-		if !slices.Contains(secretParams, k) {
-			body[k] = v
-		}
-	}
 	ev := hooks.Event{
 		Protocol:        protocol,
 		RequestedScopes: splitScope(ex.requestedScope),
@@ -235,8 +246,7 @@ func (s *Server) hookEvent(ex *exchange) hooks.Event {
 		Client: hooks.Client{ClientID: ex.client.ClientID, Name: ex.client.Name, Metadata: ex.client.Metadata},
 		Connection: hooks.Connection{ID: ex.connection.ID, Name: ex.connection.Name, Strategy: ex.connection.Strategy,
 			Metadata: stringOptions(ex.connection.Options)},
-		Request: hooks.Request{IP: ex.ip, Hostname: ex.r.Host, Method: ex.r.Method,
-			UserAgent: ex.r.UserAgent(), Body: body},
+		Request:     hookRequest(ex),
 		TenantID:    ex.tenant.FriendlyName,
 		AuthMethods: []hooks.AuthMethod{{Name: "pwd", Timestamp: ex.authTime}},
 	}
@@ -251,6 +261,17 @@ func (s *Server) hookEvent(ex *exchange) hooks.Event {
 			CreatedAt: f.CreatedAt, ExpiresAt: f.ExpiresAt}
 	}
 	return ev
+}
+
+// hookRequest is event.request: the body without secretParams.
+func hookRequest(ex *exchange) hooks.Request {
+	body := map[string]string{}
+	for k, v := range ex.p {
+		if !slices.Contains(secretParams, k) {
+			body[k] = v
+		}
+	}
+	return hooks.Request{IP: ex.ip, Hostname: ex.r.Host, Method: ex.r.Method, UserAgent: ex.r.UserAgent(), Body: body}
 }
 
 // userIDWithoutProvider is the id inside the directory (auth0|abc → abc).

@@ -34,11 +34,16 @@ func (e *env) putAction(name, code string, secrets map[string]string) {
 
 func (e *env) bind(names ...string) {
 	e.t.Helper()
+	e.bindTrigger(store.TriggerPostLogin, names...)
+}
+
+func (e *env) bindTrigger(trigger string, names ...string) {
+	e.t.Helper()
 	var bs []store.TriggerBinding
 	for _, n := range names {
 		bs = append(bs, store.TriggerBinding{ActionName: n, DisplayName: n})
 	}
-	if err := e.st.SetTriggerBindings(context.Background(), store.TriggerPostLogin, bs); err != nil {
+	if err := e.st.SetTriggerBindings(context.Background(), trigger, bs); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -80,12 +80,14 @@ type Server struct {
 	grants map[string]grant
 	guard  *guard.Guard
 	hooks  *hooks.Engine
-	// hookCache is this node's compiled post-login flow (see hooksRecheck).
-	hookCache hookCache
-	mfa       *mfa.Service
-	limits    RateLimits
-	mfaSends  MFASendLimits
-	proxies   []netip.Prefix
+	// hookCache and ccHookCache are this node's compiled post-login and credentials-exchange
+	// flows (see hooksRecheck).
+	hookCache   hookCache
+	ccHookCache hookCache
+	mfa         *mfa.Service
+	limits      RateLimits
+	mfaSends    MFASendLimits
+	proxies     []netip.Prefix
 	// ticketKey signs unblock links; nil when Box cannot derive keys (no links then).
 	ticketKey   []byte
 	notifier    deliver.Notifier
@@ -137,12 +139,13 @@ func New(cfg Config) *Server {
 	}
 	pw := passwordGrant{s: s}
 	s.grants = map[string]grant{
-		grantPassword:        pw,
-		grantPasswordRealm:   pw,
-		grantRefreshToken:    refreshGrant{s: s},
-		grantMFAOTP:          mfaGrant{s: s, kind: "otp"},
-		grantMFAOOB:          mfaGrant{s: s, kind: "oob"},
-		grantMFARecoveryCode: mfaGrant{s: s, kind: "recovery-code"},
+		grantPassword:          pw,
+		grantPasswordRealm:     pw,
+		grantRefreshToken:      refreshGrant{s: s},
+		grantClientCredentials: clientCredentialsGrant{s: s},
+		grantMFAOTP:            mfaGrant{s: s, kind: "otp"},
+		grantMFAOOB:            mfaGrant{s: s, kind: "oob"},
+		grantMFARecoveryCode:   mfaGrant{s: s, kind: "recovery-code"},
 	}
 	return s
 }

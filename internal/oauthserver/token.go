@@ -41,7 +41,9 @@ type exchange struct {
 	peer      string // the TCP peer
 
 	// Set by the grant's login.
-	user       directory.Identity
+	user directory.Identity
+	// subject is the access token's sub when no user logged in (CLIENT_ID@clients).
+	subject    string
 	connection store.Connection
 	api        *store.ResourceServer // nil: a token for /userinfo only
 	scopes     []string              // granted scopes, in response order
@@ -156,13 +158,18 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 // issue mints the tokens the exchange earned.
 func (s *Server) issue(ctx context.Context, ex *exchange) (*tokenResponse, error) {
 	resp := &tokenResponse{TokenType: "Bearer", Scope: strings.Join(ex.scopes, " ")}
-	openid := slices.Contains(ex.scopes, "openid")
+	// A client acting for itself gets an access token only (RFC 6749 §4.4.3).
+	machine := ex.grantType == grantClientCredentials
+	openid := slices.Contains(ex.scopes, "openid") && !machine
 	gty := ex.grantType
-	if gty == grantPasswordRealm {
+	switch gty {
+	case grantPasswordRealm:
 		gty = grantPassword
+	case grantClientCredentials:
+		gty = "client-credentials" // Auth0's gty for this grant
 	}
 	at := token.AccessToken{
-		Subject:   ex.user.UserID,
+		Subject:   defaultString(ex.subject, ex.user.UserID),
 		ClientID:  ex.client.ClientID,
 		Audience:  s.issuer + "userinfo",
 		Scope:     resp.Scope,
@@ -202,7 +209,7 @@ func (s *Server) issue(ctx context.Context, ex *exchange) (*tokenResponse, error
 	}
 	resp.RefreshToken = ex.refresh
 	resp.RecoveryCode = ex.recoveryCode
-	if resp.RefreshToken == "" && ex.family == nil && slices.Contains(ex.scopes, "offline_access") {
+	if resp.RefreshToken == "" && ex.family == nil && !machine && slices.Contains(ex.scopes, "offline_access") {
 		if resp.RefreshToken, err = s.startFamily(ctx, ex); err != nil {
 			return nil, err
 		}

@@ -5,12 +5,17 @@ import (
 	"time"
 )
 
-// TriggerPostLogin is the one Actions trigger Sesame runs: after a user logged in, before
-// tokens are issued.
-const TriggerPostLogin = "post-login"
+// The Actions triggers Sesame runs: post-login after a user logged in, before tokens are
+// issued; credentials-exchange (Auth0's machine-to-machine flow) before a client-credentials
+// access token is issued.
+const (
+	TriggerPostLogin           = "post-login"
+	TriggerCredentialsExchange = "credentials-exchange"
+)
 
-// Action is an Auth0 Action: a JavaScript module exporting onExecutePostLogin. Its secrets are
-// stored sealed with the key-encryption key; see ActionSecretAAD.
+// Action is an Auth0 Action: a JavaScript module exporting onExecutePostLogin or
+// onExecuteCredentialsExchange. Its secrets are stored sealed with the key-encryption key;
+// see ActionSecretAAD.
 type Action struct {
 	ID   string
 	Name string

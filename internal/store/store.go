@@ -45,6 +45,7 @@ type Store interface {
 	Tenants
 	Clients
 	ResourceServers
+	ClientGrants
 	Connections
 	Users
 	RefreshTokens
@@ -78,6 +79,7 @@ type Clients interface {
 	// CreateClient fails with ErrConflict when the client id is taken.
 	CreateClient(ctx context.Context, c Client) error
 	UpdateClient(ctx context.Context, clientID string, fn func(*Client) error) error
+	// DeleteClient deletes the client and its client grants.
 	DeleteClient(ctx context.Context, clientID string) error
 }
 
@@ -89,6 +91,7 @@ type ResourceServers interface {
 	// CreateResourceServer fails with ErrConflict when the identifier or ID is taken.
 	CreateResourceServer(ctx context.Context, rs ResourceServer) error
 	UpdateResourceServer(ctx context.Context, identifier string, fn func(*ResourceServer) error) error
+	// DeleteResourceServer deletes the API and the client grants for it.
 	DeleteResourceServer(ctx context.Context, identifier string) error
 }
 

@@ -26,10 +26,10 @@ type CopyOptions struct {
 
 // CopyCounts says how many rows of each kind Copy wrote.
 type CopyCounts struct {
-	Tenant, Clients, ResourceServers, Connections, Users, SigningKeys int
-	RefreshFamilies, RefreshTokens, Replay, Logs                      int
-	MFAAuthenticators                                                 int
-	Actions, Rules, TriggerBindings                                   int
+	Tenant, Clients, ResourceServers, ClientGrants, Connections, Users, SigningKeys int
+	RefreshFamilies, RefreshTokens, Replay, Logs                                    int
+	MFAAuthenticators                                                               int
+	Actions, Rules, TriggerBindings                                                 int
 	// GuardState counts live brute-force counters and throttle buckets; BreachedHashes the
 	// breached-password list.
 	GuardState, BreachedHashes int
@@ -37,11 +37,11 @@ type CopyCounts struct {
 
 // copyTables are the target's data tables, children before parents (the order to empty them).
 var copyTables = []string{"action_bindings", "actions", "rules", "guard_counters", "guard_buckets", "breached_hashes",
-	"mfa_authenticators", "refresh_tokens", "refresh_families", "users", "connections", "resource_servers",
+	"mfa_authenticators", "refresh_tokens", "refresh_families", "users", "connections", "client_grants", "resource_servers",
 	"clients", "signing_keys", "used_once", "logs", "tenant"}
 
 // Copy copies every record of src into dst, which must be migrated, in one transaction on dst:
-// the tenant, clients, APIs, connections, users, signing keys (sealed blobs as they are, so
+// the tenant, clients, APIs, client grants, connections, users, signing keys (sealed blobs as they are, so
 // both sides need the same key-encryption key), live refresh-token families with all their
 // tokens (so rotation and reuse detection carry on), unexpired single-use entries and, with
 // Logs, the tenant log. Rows go through the record types, so any dialect copies to any other.
@@ -60,6 +60,10 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 		return n, err
 	}
 	apis, err := listRows(ctx, src, src.read, resourceServers, "ORDER BY identifier")
+	if err != nil {
+		return n, err
+	}
+	grants, err := listRows(ctx, src, src.read, clientGrants, "ORDER BY id")
 	if err != nil {
 		return n, err
 	}
@@ -163,6 +167,9 @@ func Copy(ctx context.Context, dst, src *Store, o CopyOptions) (CopyCounts, erro
 			return err
 		}
 		if n.ResourceServers, err = insertAll(ctx, dst, tx, resourceServers, apis); err != nil {
+			return err
+		}
+		if n.ClientGrants, err = insertAll(ctx, dst, tx, clientGrants, grants); err != nil {
 			return err
 		}
 		if n.Connections, err = insertAll(ctx, dst, tx, connections, conns); err != nil {

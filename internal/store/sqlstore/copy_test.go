@@ -16,6 +16,7 @@ type snapshot struct {
 	Tenant      store.Tenant
 	Clients     []store.Client
 	APIs        []store.ResourceServer
+	Grants      []store.ClientGrant
 	Connections []store.Connection
 	Users       []store.User
 	Keys        []store.SigningKey
@@ -43,6 +44,8 @@ func takeSnapshot(t *testing.T, s *Store) snapshot {
 	snap.Clients, e = listRows(ctx, s, s.read, clients, "ORDER BY client_id")
 	must(e)
 	snap.APIs, e = listRows(ctx, s, s.read, resourceServers, "ORDER BY identifier")
+	must(e)
+	snap.Grants, e = listRows(ctx, s, s.read, clientGrants, "ORDER BY id")
 	must(e)
 	snap.Connections, e = listRows(ctx, s, s.read, connections, "ORDER BY name")
 	must(e)
@@ -87,6 +90,8 @@ func fillForCopy(t *testing.T, s *Store, now time.Time) (current string) {
 	check("api", s.CreateResourceServer(ctx, store.ResourceServer{ID: "rs1", Identifier: "https://api", Name: "API",
 		Scopes: []store.Scope{{Value: "read:x"}}, SigningAlg: "RS256", AllowOfflineAccess: true, TokenLifetime: 86400,
 		TokenDialect: "access_token", CreatedAt: now, UpdatedAt: now}))
+	check("client grant", s.CreateClientGrant(ctx, store.ClientGrant{ID: "cgr_1", ClientID: "c1", Audience: "https://api",
+		Scope: []string{"read:x"}, CreatedAt: now, UpdatedAt: now}))
 	check("connection", s.CreateConnection(ctx, store.Connection{ID: "con_1", Name: "Users", Strategy: "auth0",
 		EnabledClients: []string{"c1"}, Options: map[string]any{"requires_username": true}, CreatedAt: now, UpdatedAt: now}))
 	check("user", s.CreateUser(ctx, store.User{ID: "auth0|1", Connection: "Users", Email: "a@example.com",
@@ -155,7 +160,7 @@ func TestCopyAcrossDialects(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Copy: %v", err)
 		}
-		want := CopyCounts{Tenant: 1, Clients: 1, ResourceServers: 1, Connections: 1, Users: 1, SigningKeys: 1,
+		want := CopyCounts{Tenant: 1, Clients: 1, ResourceServers: 1, ClientGrants: 1, Connections: 1, Users: 1, SigningKeys: 1,
 			RefreshFamilies: 1, RefreshTokens: 2, Replay: 1, Logs: 1}
 		if n != want {
 			t.Errorf("counts: got %+v, want %+v", n, want)

@@ -23,6 +23,7 @@ func TestHotPathsUseIndexes(t *testing.T) {
 		{"get client", clients.get, []any{"c1"}, false},
 		{"get resource server", resourceServers.get, []any{"https://api"}, false},
 		{"get connection", connections.get, []any{"db"}, false},
+		{"find client grant", clientGrants.sel + " " + findClientGrant, []any{"c1", "https://api"}, false},
 		{"get token and family", getTokenAndFamily, []any{"h"}, false},
 		{"rotate token", rotateToken, []any{int64(1), "h"}, false},
 		{"re-read rotation", tokenRotated, []any{"h"}, false},

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Tenant", testTenant},
 		{"Clients", testClients},
 		{"ResourceServers", testResourceServers},
+		{"ClientGrants", testClientGrants},
 		{"Connections", testConnections},
 		{"Users", testUsers},
 		{"RefreshTokens", testRefreshTokens},

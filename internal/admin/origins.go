@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -90,10 +90,14 @@ func normalizeOrigin(s string) (string, error) {
 			port = ""
 		}
 	}
-	if strings.Contains(host, ":") { // an IPv6 literal
-		host = "[" + host + "]"
-	}
-	if err := checkOriginHost(scheme, host); err != nil {
+	if strings.HasPrefix(u.Host, "[") {
+		// An IPv6 literal, in the compressed form browsers serialise (RFC 5952).
+		ip, err := netip.ParseAddr(host)
+		if err != nil || !ip.Is6() || ip.Zone() != "" {
+			return "", errors.New("host is not an IPv6 address")
+		}
+		host = "[" + ip.String() + "]"
+	} else if err := checkOriginHost(scheme, host); err != nil {
 		return "", err
 	}
 	if port != "" {
@@ -102,10 +106,10 @@ func normalizeOrigin(s string) (string, error) {
 	return scheme + "://" + host, nil
 }
 
-// checkOriginHost keeps hosts to DNS names and IP literals, with the wildcard rule of
-// CheckWebOrigins.
+// checkOriginHost keeps hosts (other than IPv6 literals) to IPv4 addresses and DNS names,
+// with the wildcard rule of CheckWebOrigins.
 func checkOriginHost(scheme, host string) error {
-	if strings.HasPrefix(host, "[") || net.ParseIP(host) != nil {
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() {
 		return nil
 	}
 	name, wild := strings.CutPrefix(host, "*.")

@@ -25,6 +25,8 @@ func TestCheckWebOrigins(t *testing.T) {
 		{"subdomain wildcard", []string{"https://*.example.com", "http://*.dev.example.com:8080"}, []string{"https://*.example.com", "http://*.dev.example.com:8080"}, ""},
 		{"app shells", []string{"capacitor://localhost"}, []string{"capacitor://localhost"}, ""},
 		{"IP literal", []string{"http://127.0.0.1:5173"}, []string{"http://127.0.0.1:5173"}, ""},
+		{"IPv6 literal in its compressed form", []string{"http://[0:0:0:0:0:0:0:1]:3000"}, []string{"http://[::1]:3000"}, ""},
+		{"IPv6 literal without brackets", []string{"a://::"}, nil, "not a DNS name"},
 		{"empty list", []string{}, []string{}, ""},
 		{"any origin", []string{"*"}, nil, "must name one origin"},
 		{"opaque origin", []string{"null"}, nil, "must name one origin"},
@@ -130,4 +132,27 @@ func TestApplyWebOrigins(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
+}
+
+// FuzzCheckWebOrigins checks that whatever CheckWebOrigins accepts is already in its normal
+// form (checking it again changes nothing) and is a bare origin: scheme://host[:port].
+func FuzzCheckWebOrigins(f *testing.F) {
+	for _, s := range []string{"https://app.example.com", "HTTPS://A.test:443/", "https://*.example.org", "http://[::1]:3000",
+		"capacitor://localhost", "*", "null", "https://a.test/x", "https://u@a.test", "https://*.com", "http://a.test:99999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, errs := admin.CheckWebOrigins([]string{s})
+		if len(errs) > 0 {
+			return
+		}
+		again, errs := admin.CheckWebOrigins(got)
+		if len(errs) > 0 || !cmp.Equal(again, got) {
+			t.Fatalf("%q normalised to %q, which checks as %q %v", s, got, again, errs)
+		}
+		scheme, rest, ok := strings.Cut(got[0], "://")
+		if !ok || scheme == "" || rest == "" || strings.ContainsAny(rest, "/?#@ ") {
+			t.Fatalf("%q normalised to %q, not scheme://host[:port]", s, got[0])
+		}
+	})
 }

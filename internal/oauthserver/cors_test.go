@@ -1,7 +1,6 @@
 package oauthserver_test
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -28,32 +27,6 @@ func corsEnv(t *testing.T, e *env) *env {
 		}
 	}
 	return e
-}
-
-// send makes a request with headers given as name, value pairs and decodes a JSON object body.
-func (e *env) send(method, path, contentType, body string, header ...string) response {
-	e.t.Helper()
-	req, err := http.NewRequestWithContext(e.t.Context(), method, e.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
-	if strings.HasPrefix(out.Raw, "{") {
-		_ = jsonUnmarshal(out.Raw, &out.Body)
-	}
-	return out
 }
 
 func (e *env) preflight(path, origin, method string, header ...string) response {
@@ -276,11 +249,7 @@ func TestCORSMFAEndpoints(t *testing.T) {
 	e := corsEnv(t, mfaEnv(t, store.MFAFactors{}))
 	tok, _ := e.mfaToken()
 	bearer := func(method, path, body, origin string) response {
-		ct := ""
-		if body != "" {
-			ct = "application/json"
-		}
-		return e.send(method, path, ct, body, "Authorization", "Bearer "+tok, "Origin", origin)
+		return e.bearer(method, path, tok, body, "Origin", origin)
 	}
 
 	for _, origin := range []string{spaOrigin, evilOrigin} {

@@ -2,6 +2,7 @@ package oauthserver_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -19,7 +20,7 @@ const (
 )
 
 // corsEnv is newEnv (or mfaEnv) with web origins on both clients.
-func corsEnv(t *testing.T, e *env) *env {
+func corsEnv(t testing.TB, e *env) *env {
 	t.Helper()
 	for id, origins := range map[string][]string{spaID: {spaOrigin, "https://*.example.org"}, appID: {appOrigin}} {
 		if err := e.st.UpdateClient(t.Context(), id, func(c *store.Client) error { c.WebOrigins = origins; return nil }); err != nil {
@@ -287,4 +288,22 @@ func TestCORSMFAEndpoints(t *testing.T) {
 		t.Errorf("challenge from the listed origin: got %d %s", r.Status, r.Raw)
 	}
 	wantCORS(t, r, appOrigin)
+}
+
+// BenchmarkPreflight measures the server's side of a CORS preflight (handler only, no network):
+// the tenant's origins come from the per-node copy, not the store.
+func BenchmarkPreflight(b *testing.B) {
+	e := corsEnv(b, newEnv(b))
+	h := e.srv.Config.Handler
+	for _, origin := range []string{spaOrigin, "https://shop.example.org", evilOrigin} {
+		b.Run(origin, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodOptions, "/oauth/token", nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
+	}
 }

@@ -4,7 +4,9 @@
 // by the apiauth middleware an API would use; and, from node_test.go, by Node.js clients in
 // node/ (the Auth0 Node SDK, @auth0/auth0-auth-js, openid-client, jose and
 // express-oauth2-jwt-bearer, pinned by node/package-lock.json), each script printing what its
-// library returned as JSON for the Go test to assert on.
+// library returned as JSON for the Go test to assert on; and, from browser_test.go, by a real
+// browser (Debian's chromium, headless, over the DevTools protocol with chromedp) running a
+// page's fetch() calls from a listed and an unlisted origin, which proves the CORS answers.
 //
 // It is a module of its own so that those libraries and their dependencies stay out of the
 // server's go.mod. The tests talk to the server only over the wire: they build the binary, apply

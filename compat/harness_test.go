@@ -57,6 +57,7 @@ var users = []struct{ email, name string }{
 	{"judy@example.com", "Judy"},   // node: openid-client and jose
 	{"mike@example.com", "Mike"},   // node: express-oauth2-jwt-bearer
 	{"nina@example.com", "Nina"},   // node: MFA with @auth0/auth0-auth-js
+	{"olga@example.com", "Olga"},   // a browser app (chromium)
 }
 
 const (
@@ -76,6 +77,10 @@ type sesameServer struct {
 	hostPort string // 127.0.0.1:PORT, the "domain" go-auth0 takes
 	issuer   string // https://127.0.0.1:PORT/
 	roots    *x509.CertPool
+	certFile string
+	// pageOrigin is the origin the browser app's client lists in web_origins; browser_test.go
+	// serves its page there.
+	pageOrigin string
 
 	// jwtKeyPEM is the PKCS #8 private key whose public half is registered for the
 	// private_key_jwt client; otherKeyPEM is a key the server does not know.
@@ -153,7 +158,13 @@ func startServer() (*sesameServer, error) {
 	}
 	s.hostPort = net.JoinHostPort("127.0.0.1", port)
 	s.issuer = "https://" + s.hostPort + "/"
+	pagePort, err := freePort()
+	if err != nil {
+		return s, err
+	}
+	s.pageOrigin = "http://127.0.0.1:" + pagePort
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	s.certFile = certFile
 	if s.roots, err = writeSelfSignedCert(certFile, keyFile); err != nil {
 		return s, err
 	}
@@ -177,7 +188,7 @@ func startServer() (*sesameServer, error) {
 	}
 	s.jwtKeyPEM, s.otherKeyPEM = jwtPriv, otherPriv
 	tenantFile := filepath.Join(dir, "tenant.yaml")
-	if err := os.WriteFile(tenantFile, []byte(tenantYAML(jwtPub)), 0o600); err != nil {
+	if err := os.WriteFile(tenantFile, []byte(tenantYAML(jwtPub, s.pageOrigin)), 0o600); err != nil {
 		return s, err
 	}
 	if out, err := s.command(context.Background(), "apply", "-f", tenantFile).CombinedOutput(); err != nil {
@@ -359,7 +370,7 @@ func rsaKeyPEMs() (pub, priv string, err error) {
 }
 
 // tenantYAML is the tenant file, in the Auth0 Deploy CLI layout plus Sesame's users section.
-func tenantYAML(jwtPublicKeyPEM string) string {
+func tenantYAML(jwtPublicKeyPEM, pageOrigin string) string {
 	// A JSON string is a valid YAML double-quoted scalar, newlines escaped.
 	pemScalar, _ := json.Marshal(jwtPublicKeyPEM)
 	var b strings.Builder
@@ -414,6 +425,12 @@ resourceServers:
     client_secret: %[14]s
     app_type: non_interactive
     grant_types: [client_credentials]
+  - name: Compat Browser App
+    client_id: %[15]s
+    app_type: spa
+    token_endpoint_auth_method: none
+    grant_types: [password]
+    web_origins: [%[16]q]
 clientGrants:
   - client_id: Compat M2M
     audience: %[2]s
@@ -421,10 +438,11 @@ clientGrants:
 databases:
   - name: %[1]s
     strategy: auth0
-    enabled_clients: [Compat App, Compat JWT App, Compat HS256 App, Compat PS256 App, Compat Public App]
+    enabled_clients: [Compat App, Compat JWT App, Compat HS256 App, Compat PS256 App, Compat Public App, Compat Browser App]
 users:
 `, realm, apiID, clientID, clientSecret, jwtClientID, pemScalar, nodeAPIsYAML(),
-		hs256ClientID, hs256ClientSecret, publicClientID, ps256ClientID, ps256ClientSecret, m2mClientID, m2mClientSecret)
+		hs256ClientID, hs256ClientSecret, publicClientID, ps256ClientID, ps256ClientSecret, m2mClientID, m2mClientSecret,
+		browserClientID, pageOrigin)
 	for _, u := range users {
 		fmt.Fprintf(&b, `  - connection: %s
     email: %s

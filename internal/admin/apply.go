@@ -472,6 +472,11 @@ func (p *applyPlan) client(f config.Client, cur store.Client, exists bool, now t
 			}
 		}
 	}
+	if f.WebOrigins != nil {
+		origins, errs := CheckWebOrigins(f.WebOrigins)
+		want.WebOrigins = origins
+		p.validationProblems(f.Path, errors.Join(errs...))
+	}
 
 	public := want.TokenEndpointAuthMethod == AuthNone
 	for i, g := range want.GrantTypes {

@@ -89,6 +89,8 @@ type ClientInput struct {
 	Credentials                    []store.ClientCredential
 	IsTokenEndpointIPHeaderTrusted bool
 	Metadata                       map[string]string
+	// WebOrigins are the browser origins allowed to call the token endpoint (CheckWebOrigins).
+	WebOrigins []string
 }
 
 // DefaultAuthMethod returns the token endpoint auth method Auth0 gives an app type: public
@@ -244,6 +246,8 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 	} else if in.Secret != "" {
 		errs = append(errs, invalid("client_secret", "a public client (token_endpoint_auth_method none) has no secret"))
 	}
+	origins, originErrs := CheckWebOrigins(in.WebOrigins)
+	c.WebOrigins, errs = origins, append(errs, originErrs...)
 	if len(errs) > 0 {
 		return store.Client{}, "", errors.Join(errs...)
 	}

@@ -53,6 +53,7 @@ func newClientsCmd(a *app) *cobra.Command {
 			}),
 		},
 		newClientsCreateCmd(a),
+		newClientsUpdateCmd(a),
 		&cobra.Command{
 			Use:   "delete CLIENT_ID",
 			Short: "Delete an application",
@@ -158,6 +159,34 @@ func newClientsCreateCmd(a *app) *cobra.Command {
 	f.BoolVar(&secretStdin, "secret-stdin", false, "read the client secret from stdin instead of generating one")
 	f.BoolVar(&rotating, "rotating-refresh-tokens", false, "rotate refresh tokens on every use (and make them expire)")
 	f.BoolVar(&in.IsTokenEndpointIPHeaderTrusted, "trust-ip-header", false, "honour auth0-forwarded-for from this (confidential) client")
+	f.StringSliceVar(&in.WebOrigins, "web-origins", nil, webOriginsUsage)
+	return cmd
+}
+
+// webOriginsUsage describes --web-origins (Auth0's Allowed Web Origins).
+const webOriginsUsage = "browser origins allowed to call the token endpoint (CORS), comma separated: scheme://host[:port], or https://*.example.com for one level of subdomains"
+
+func newClientsUpdateCmd(a *app) *cobra.Command {
+	var origins []string
+	cmd := &cobra.Command{
+		Use:   "update CLIENT_ID --web-origins ORIGIN,...",
+		Short: "Change an application's settings",
+		Args:  cobra.ExactArgs(1),
+		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
+			if !cmd.Flags().Changed("web-origins") {
+				return fmt.Errorf("nothing to update: give --web-origins (an empty value clears them)")
+			}
+			c, err := svc.SetClientWebOrigins(cmd.Context(), args[0], origins)
+			if err != nil {
+				return err
+			}
+			return a.output(cmd, clientView(c, ""), func(w io.Writer) error {
+				fmt.Fprintf(w, "Updated client %s (%s)\n", c.ClientID, c.Name)
+				return printClient(w, c, "")
+			})
+		}),
+	}
+	cmd.Flags().StringSliceVar(&origins, "web-origins", nil, webOriginsUsage)
 	return cmd
 }
 
@@ -207,6 +236,9 @@ func printClient(w io.Writer, c store.Client, secret string) error {
 	}
 	if c.Description != "" {
 		fields = append(fields, [2]string{"description", c.Description})
+	}
+	if len(c.WebOrigins) > 0 {
+		fields = append(fields, [2]string{"web_origins", strings.Join(c.WebOrigins, " ")})
 	}
 	if secret != "" {
 		fields = append(fields, [2]string{"client_secret", secret + "  (shown only now: store it safely)"})

@@ -38,6 +38,7 @@ type clientJSON struct {
 	IPHeaderTrusted         bool              `json:"is_token_endpoint_ip_header_trusted"`
 	ClientMetadata          map[string]string `json:"client_metadata,omitempty"`
 	Credentials             []credentialJSON  `json:"credentials,omitempty"`
+	WebOrigins              []string          `json:"web_origins"`
 }
 
 type jwtConfigJSON struct {
@@ -76,6 +77,7 @@ func clientView(c store.Client, secret string) clientJSON {
 		},
 		IPHeaderTrusted: c.IsTokenEndpointIPHeaderTrusted,
 		ClientMetadata:  c.Metadata,
+		WebOrigins:      nonNil(c.WebOrigins),
 	}
 	for _, cr := range c.Credentials {
 		v.Credentials = append(v.Credentials, credentialJSON{ID: cr.ID, Name: cr.Name, CreatedAt: isoTime(cr.CreatedAt)})

@@ -141,6 +141,9 @@ type Client struct {
 	RefreshToken                   *RefreshTokenSettings
 	IsTokenEndpointIPHeaderTrusted *bool
 	ClientMetadata                 map[string]string
+	// WebOrigins are Auth0's Allowed Web Origins, the browser origins allowed to call the
+	// token endpoint (CORS); nil when absent. The admin service validates them.
+	WebOrigins []string
 }
 
 // JWTConfiguration is a client's jwt_configuration (its ID tokens).

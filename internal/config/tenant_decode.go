@@ -494,7 +494,7 @@ var (
 		"enable_ai_guide", "universal_login",
 	}
 	ignoredClientKeys = []string{
-		"logo_uri", "callbacks", "allowed_origins", "web_origins", "client_aliases",
+		"logo_uri", "callbacks", "allowed_origins", "client_aliases",
 		"allowed_clients", "allowed_logout_urls", "oidc_logout", "oidc_backchannel_logout",
 		"is_first_party", "oidc_conformant", "sso", "sso_disabled", "cross_origin_auth",
 		"cross_origin_authentication", "cross_origin_loc", "custom_login_page_on",
@@ -723,6 +723,7 @@ func (d *tenantDecoder) client(n *yaml.Node, path string) Client {
 				c.RefreshToken = r
 			},
 			"is_token_endpoint_ip_header_trusted": d.setBoolPtr(&c.IsTokenEndpointIPHeaderTrusted),
+			"web_origins":                         d.setStrings(&c.WebOrigins),
 			"client_metadata": func(n *yaml.Node, p string) {
 				if m, ok := d.stringMap(n, p); ok {
 					c.ClientMetadata = m

@@ -72,6 +72,7 @@ func TestParseTenantFileExport(t *testing.T) {
 		TokenEndpointAuthMethod:        ptr("none"),
 		JWTConfiguration:               &JWTConfiguration{Alg: ptr("RS256"), LifetimeInSeconds: ptr(36000)},
 		IsTokenEndpointIPHeaderTrusted: ptr(false),
+		WebOrigins:                     []string{"http://localhost:3000"},
 		RefreshToken: &RefreshTokenSettings{
 			RotationType: ptr("rotating"), ExpirationType: ptr("expiring"), TokenLifetime: ptr(2592000),
 			IdleTokenLifetime: ptr(1296000), InfiniteTokenLifetime: ptr(false),

@@ -39,6 +39,9 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, err := s.authenticateClient(ctx, r, p)
+	if err == nil {
+		err = s.allowOrigin(w.Header(), r, client.Client)
+	}
 	if err != nil {
 		s.writeError(w, r, invalidClient(err))
 		return
@@ -246,6 +249,14 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, err := s.keys.Verify(ctx, raw)
+	if err == nil {
+		// The token's client decides CORS, before the other checks, so that a browser app
+		// can read why its token was refused (expired, wrong audience...).
+		if oerr := s.allowOriginOf(ctx, w.Header(), r, stringClaim(claims, "azp")); oerr != nil {
+			s.writeError(w, r, oerr)
+			return
+		}
+	}
 	if err == nil && claims["iss"] != s.issuer {
 		err = errors.New("token of another issuer")
 	}
@@ -328,6 +339,7 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	_, _ = w.Write(body)
 }
@@ -365,9 +377,11 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// writeJSONCacheable writes a public document that clients may cache briefly.
+// writeJSONCacheable writes a public document that clients may cache briefly: unlike the
+// OAuth answers of writeJSON, it holds nothing secret, and SDKs fetch it often.
 func writeJSONCacheable(w http.ResponseWriter, body any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_ = json.NewEncoder(w).Encode(body)
 }

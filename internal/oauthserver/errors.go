@@ -147,12 +147,15 @@ func asError(err error) *Error {
 	return errServer.withCause(err)
 }
 
-// writeJSON writes a JSON body with the headers every OAuth response carries (RFC 6749 §5.1).
+// writeJSON writes a JSON body with the headers every OAuth response carries (RFC 6749 §5.1),
+// success and error alike (writeError comes here too).
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	// A token or error body must never be sniffed and rendered as HTML or script.
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }

@@ -244,7 +244,13 @@ func (e *env) postForm(path string, form url.Values, header ...string) response 
 
 func (e *env) post(path, contentType, body string, header ...string) response {
 	e.t.Helper()
-	req, err := http.NewRequestWithContext(e.t.Context(), http.MethodPost, e.srv.URL+path, strings.NewReader(body))
+	return e.send(http.MethodPost, path, contentType, body, header...)
+}
+
+// send makes a request with headers given as name, value pairs.
+func (e *env) send(method, path, contentType, body string, header ...string) response {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(e.t.Context(), method, e.srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -286,6 +286,9 @@ func maskName(kind, name string) string {
 // handleListAuthenticators serves GET /mfa/authenticators.
 func (s *Server) handleListAuthenticators(w http.ResponseWriter, r *http.Request) {
 	t, err := s.bearerTransaction(r)
+	if err == nil {
+		err = s.allowOriginOf(r.Context(), w.Header(), r, t.ClientID)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -305,6 +308,9 @@ func (s *Server) handleListAuthenticators(w http.ResponseWriter, r *http.Request
 // handleDeleteAuthenticator serves DELETE /mfa/authenticators/{id}.
 func (s *Server) handleDeleteAuthenticator(w http.ResponseWriter, r *http.Request) {
 	t, err := s.bearerTransaction(r)
+	if err == nil {
+		err = s.allowOriginOf(r.Context(), w.Header(), r, t.ClientID)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -378,6 +384,9 @@ type associateResponse struct {
 func (s *Server) handleAssociate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	t, err := s.bearerTransaction(r)
+	if err == nil {
+		err = s.allowOriginOf(r.Context(), w.Header(), r, t.ClientID)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -442,6 +451,9 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, err := s.authenticateClient(ctx, r, p)
+	if err == nil {
+		err = s.allowOrigin(w.Header(), r, client.Client)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

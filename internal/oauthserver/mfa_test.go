@@ -82,7 +82,9 @@ func (e *env) mfaToken() (string, response) {
 	return r.str("mfa_token"), r
 }
 
-func (e *env) bearer(method, path, tok, body string) response {
+// bearer sends a request with tok as its bearer token, a JSON body and more headers given as
+// name, value pairs.
+func (e *env) bearer(method, path, tok, body string, header ...string) response {
 	e.t.Helper()
 	req, err := http.NewRequestWithContext(e.t.Context(), method, e.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -93,6 +95,9 @@ func (e *env) bearer(method, path, tok, body string) response {
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	// e.do decodes objects only; GET /mfa/authenticators answers an array.
 	res, err := e.srv.Client().Do(req)

@@ -92,6 +92,10 @@ type Server struct {
 	ticketKey   []byte
 	notifier    deliver.Notifier
 	adminEmails []string
+	// origin is the issuer's origin: requests from it need no CORS.
+	origin string
+	// origins is this node's copy of the tenant's web origins, for preflights (cors.go).
+	origins originCache
 }
 
 // New returns a Server for cfg.
@@ -107,6 +111,7 @@ func New(cfg Config) *Server {
 		clock:   cfg.Now,
 		limits:  cfg.RateLimits,
 		proxies: cfg.TrustedProxies,
+		origin:  originOf(cfg.Issuer),
 	}
 	s.mfaSends = cfg.MFASendLimits
 	if s.clock == nil {
@@ -155,18 +160,30 @@ func (s *Server) now() time.Time { return s.clock().UTC() }
 // Handler routes the public endpoints.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /oauth/token", s.handleToken)
-	mux.HandleFunc("POST /oauth/revoke", s.handleRevoke)
+	// The endpoints a browser app calls answer CORS (cors.go); introspection is for
+	// confidential clients and the /.well-known documents carry no CORS headers.
+	for _, rt := range []struct {
+		path    string
+		methods []string
+		handle  http.HandlerFunc
+	}{
+		{"/oauth/token", []string{"POST"}, s.handleToken},
+		{"/oauth/revoke", []string{"POST"}, s.handleRevoke},
+		{"/userinfo", []string{"GET", "POST"}, s.handleUserinfo},
+		{"/mfa/authenticators", []string{"GET"}, s.handleListAuthenticators},
+		{"/mfa/authenticators/{id}", []string{"DELETE"}, s.handleDeleteAuthenticator},
+		{"/mfa/associate", []string{"POST"}, s.handleAssociate},
+		{"/mfa/challenge", []string{"POST"}, s.handleChallenge},
+	} {
+		for _, m := range rt.methods {
+			mux.HandleFunc(m+" "+rt.path, corsRoute(rt.handle))
+		}
+		mux.HandleFunc("OPTIONS "+rt.path, s.preflight(rt.methods))
+	}
 	mux.HandleFunc("POST /oauth/introspect", s.handleIntrospect)
-	mux.HandleFunc("GET /userinfo", s.handleUserinfo)
-	mux.HandleFunc("POST /userinfo", s.handleUserinfo)
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleDiscovery)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
-	mux.HandleFunc("GET /mfa/authenticators", s.handleListAuthenticators)
-	mux.HandleFunc("DELETE /mfa/authenticators/{id}", s.handleDeleteAuthenticator)
-	mux.HandleFunc("POST /mfa/associate", s.handleAssociate)
-	mux.HandleFunc("POST /mfa/challenge", s.handleChallenge)
 	mux.HandleFunc("GET /unblock", s.handleUnblockPage)
 	mux.HandleFunc("POST /unblock", s.handleUnblock)
 	return s.recoverPanics(s.forwardedFor(mux))

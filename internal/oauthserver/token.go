@@ -33,6 +33,7 @@ type grant interface {
 // exchange is one token request as it moves through the pipeline.
 type exchange struct {
 	r         *http.Request
+	header    http.Header // the response's headers (CORS is decided once the client is known)
 	p         params
 	grantType string
 	client    authenticatedClient
@@ -86,7 +87,7 @@ type tokenResponse struct {
 // handleToken is the token endpoint dispatcher (RFC 6749 §3.2).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ex := &exchange{r: r, peer: peerIP(r), ip: peerIP(r)}
+	ex := &exchange{r: r, header: w.Header(), peer: peerIP(r), ip: peerIP(r)}
 	resp, g, err := s.exchangeToken(ctx, ex)
 	ex.rate.header(w.Header())
 	if err != nil {
@@ -120,6 +121,8 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 	ex.client, err = s.authenticateClient(ctx, ex.r, p)
 	if err == nil {
 		ex.ip = endUserIP(ex.r, ex.client)
+		// A browser on an origin the client does not list is refused before any grant work.
+		err = s.allowOrigin(ex.header, ex.r, ex.client.Client)
 	}
 	// A rate-limited request is refused before any grant work, and is no grant failure: it
 	// logs api_limit once a minute instead of a failure line per request.

@@ -50,8 +50,12 @@ type Client struct {
 	RefreshToken                   RefreshTokenPolicy
 	IsTokenEndpointIPHeaderTrusted bool
 	Metadata                       map[string]string
-	CreatedAt                      time.Time
-	UpdatedAt                      time.Time
+	// WebOrigins are Auth0's "Allowed Web Origins" (web_origins): the browser origins
+	// (scheme://host[:port], or https://*.example.com for one level of subdomains) whose
+	// scripts may call the token, revocation, userinfo and MFA endpoints for this client (CORS).
+	WebOrigins []string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // ClientCredential is a public key registered for private_key_jwt client authentication.

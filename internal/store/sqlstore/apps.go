@@ -10,18 +10,18 @@ var clients = build(&table[store.Client]{
 	name: "clients", what: "client", key: "client_id",
 	cols: []string{"client_id", "name", "description", "app_type", "secret_hash", "secret_sealed",
 		"grant_types", "token_endpoint_auth_method", "id_token_alg", "id_token_lifetime", "credentials",
-		"refresh_token", "ip_header_trusted", "metadata", "created_at", "updated_at"},
+		"refresh_token", "ip_header_trusted", "metadata", "web_origins", "created_at", "updated_at"},
 	keyOf: func(c *store.Client) string { return c.ClientID },
 	values: func(e *encoder, c *store.Client) []any {
 		return []any{c.ClientID, c.Name, c.Description, c.AppType, c.SecretHash, c.SecretSealed,
 			e.json(c.GrantTypes), c.TokenEndpointAuthMethod, c.IDTokenAlg, c.IDTokenLifetime, e.json(c.Credentials),
-			e.json(c.RefreshToken), c.IsTokenEndpointIPHeaderTrusted, e.json(c.Metadata),
+			e.json(c.RefreshToken), c.IsTokenEndpointIPHeaderTrusted, e.json(c.Metadata), e.json(c.WebOrigins),
 			timeVal(c.CreatedAt), timeVal(c.UpdatedAt)}
 	},
 	scan: func(c *store.Client) []any {
 		return []any{&c.ClientID, &c.Name, &c.Description, &c.AppType, &c.SecretHash, &c.SecretSealed,
 			jsonCol{&c.GrantTypes}, &c.TokenEndpointAuthMethod, &c.IDTokenAlg, &c.IDTokenLifetime, jsonCol{&c.Credentials},
-			jsonCol{&c.RefreshToken}, &c.IsTokenEndpointIPHeaderTrusted, jsonCol{&c.Metadata},
+			jsonCol{&c.RefreshToken}, &c.IsTokenEndpointIPHeaderTrusted, jsonCol{&c.Metadata}, jsonCol{&c.WebOrigins},
 			timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}}
 	},
 })

@@ -86,7 +86,7 @@ func fillForCopy(t *testing.T, s *Store, now time.Time) (current string) {
 		SecretHash: "$argon2id$x", SecretSealed: []byte{1, 2, 3}, GrantTypes: []string{"password", "refresh_token"},
 		TokenEndpointAuthMethod: "client_secret_post", IDTokenAlg: "RS256", IDTokenLifetime: 36000,
 		RefreshToken: store.RefreshTokenPolicy{RotationType: "rotating", Leeway: 0}, Metadata: map[string]string{"k": "v"},
-		CreatedAt: now, UpdatedAt: now}))
+		WebOrigins: []string{"https://app.example.com"}, CreatedAt: now, UpdatedAt: now}))
 	check("api", s.CreateResourceServer(ctx, store.ResourceServer{ID: "rs1", Identifier: "https://api", Name: "API",
 		Scopes: []store.Scope{{Value: "read:x"}}, SigningAlg: "RS256", AllowOfflineAccess: true, TokenLifetime: 86400,
 		TokenDialect: "access_token", CreatedAt: now, UpdatedAt: now}))

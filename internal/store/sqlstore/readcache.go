@@ -97,6 +97,7 @@ func cloneClient(c store.Client) store.Client {
 	c.GrantTypes = slices.Clone(c.GrantTypes)
 	c.Credentials = slices.Clone(c.Credentials)
 	c.Metadata = maps.Clone(c.Metadata)
+	c.WebOrigins = slices.Clone(c.WebOrigins)
 	return c
 }
 

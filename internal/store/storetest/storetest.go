@@ -156,6 +156,7 @@ func fullClient(id string) store.Client {
 			IdleTokenLifetime: 1296000, Leeway: 3},
 		IsTokenEndpointIPHeaderTrusted: true,
 		Metadata:                       map[string]string{"team": "a"},
+		WebOrigins:                     []string{"https://app.example.com", "http://localhost:3000", "https://*.example.org"},
 		CreatedAt:                      at(0), UpdatedAt: at(time.Minute),
 	}
 }
@@ -170,7 +171,7 @@ func testClients(t *testing.T, newStore NewStore) {
 			{"every field", fullClient("c1")},
 			{"zero values", store.Client{ClientID: "c2"}},
 			{"empty lists stay empty", store.Client{ClientID: "c3", GrantTypes: []string{}, Credentials: []store.ClientCredential{},
-				Metadata: map[string]string{}, SecretSealed: []byte{9}}},
+				Metadata: map[string]string{}, SecretSealed: []byte{9}, WebOrigins: []string{}}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -213,14 +214,20 @@ func testClients(t *testing.T, newStore NewStore) {
 		must(t, "UpdateClient", s.UpdateClient(ctx(), "c1", func(c *store.Client) error {
 			c.Name, c.GrantTypes, c.Metadata, c.SecretSealed = "Renamed", []string{"client_credentials"}, nil, nil
 			c.RefreshToken.Leeway = 0
+			c.WebOrigins = []string{"https://new.example.com"}
 			return nil
 		}))
 		want := fullClient("c1")
 		want.Name, want.GrantTypes, want.Metadata, want.SecretSealed = "Renamed", []string{"client_credentials"}, nil, nil
 		want.RefreshToken.Leeway = 0
+		want.WebOrigins = []string{"https://new.example.com"}
 		got, err := s.GetClient(ctx(), "c1")
 		must(t, "GetClient", err)
 		diff(t, "client", got, want)
+		// The token endpoint's preflights read every client's web origins through the list.
+		list, err := s.ListClients(ctx())
+		must(t, "ListClients", err)
+		diff(t, "listed client", list, []store.Client{want})
 	})
 	t.Run("update fn error aborts", func(t *testing.T) {
 		s := newStore(t)

@@ -109,6 +109,12 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		st.Close()
 		return nil, err
 	}
+	if path, ok := cfg.SQLitePath(); ok && path != ":memory:" {
+		for _, f := range sqlstore.ExposedFiles(path) {
+			log.Warn("database file is readable by other users: it holds password hashes and sealed keys; chmod 600 it",
+				"path", f.Path, "mode", fmt.Sprintf("%04o", uint32(f.Mode)))
+		}
+	}
 	if opts.Migrate {
 		if err := st.Migrate(ctx); err != nil {
 			return fail(fmt.Errorf("migrating database: %w", err))

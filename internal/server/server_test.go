@@ -1,14 +1,17 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -121,5 +124,36 @@ func TestKeysForNewAPIs(t *testing.T) {
 			t.Fatalf("no ES256 keys published after 4 s: %v", body)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWarnsOfExposedDatabase checks the start-up warning for a database file that other users
+// may read (one made before Sesame created it 0600), and its absence for a private one.
+func TestWarnsOfExposedDatabase(t *testing.T) {
+	for _, mode := range []os.FileMode{0o644, 0o600} {
+		t.Run(fmt.Sprintf("%04o", uint32(mode)), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.db")
+			if err := os.WriteFile(path, nil, mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, mode); err != nil { // whatever the umask
+				t.Fatal(err)
+			}
+			cfg := config.DefaultServer()
+			cfg.DB = "sqlite://" + path
+			cfg.Normalize()
+			var logged bytes.Buffer
+			srv, err := Open(t.Context(), cfg, Options{KEK: seal.NewKEK(), Migrate: true,
+				Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Close()
+			warned := strings.Contains(logged.String(), `level=WARN msg="database file is readable by other users`) &&
+				strings.Contains(logged.String(), "path="+path+" mode=0644")
+			if want := mode == 0o644; warned != want {
+				t.Errorf("mode %04o: got warned=%v, want %v; log:\n%s", uint32(mode), warned, want, logged.String())
+			}
+		})
 	}
 }

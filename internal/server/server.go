@@ -124,6 +124,9 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	} else if !ok {
 		return fail(errors.New("database schema is out of date: run `sesame migrate` (or serve with auto_migrate)"))
 	}
+	if err := checkMFASender(ctx, cfg, st); err != nil {
+		return fail(err)
+	}
 	s := &Server{
 		Config: cfg,
 		Issuer: cfg.EffectiveIssuer(),
@@ -389,5 +392,32 @@ func mfaSender(cfg config.Server, log *slog.Logger) mfa.Sender {
 	case "outbox":
 		return deliver.Outbox{Dir: cfg.OutboxDir}
 	}
-	return deliver.LogSender{Log: log}
+	return deliver.LogSender{Log: log, WithholdCodes: !cfg.DevLogMFACodes}
+}
+
+// checkMFASender refuses to serve a tenant that enables the email or sms factor with the log
+// sender, which would write every live code to the server log (where log shippers, support
+// staff and backups read it), unless dev_log_mfa_codes says this is development. The sender
+// withholds codes at run time too (mfaSender), for a tenant changed while the server runs.
+func checkMFASender(ctx context.Context, cfg config.Server, tenants store.Tenants) error {
+	if (cfg.MFASender != "" && cfg.MFASender != "log") || cfg.DevLogMFACodes {
+		return nil
+	}
+	t, err := tenants.GetTenant(ctx)
+	if err != nil {
+		return err
+	}
+	var on []string
+	if t.MFAFactors.Email {
+		on = append(on, "email")
+	}
+	if t.MFAFactors.SMS {
+		on = append(on, "sms")
+	}
+	if len(on) == 0 {
+		return nil
+	}
+	return fmt.Errorf("mfa_sender is log, which writes live MFA codes to the server log, and the tenant enables the %s factor: "+
+		"set mfa_sender (--mfa-sender, SESAME_MFA_SENDER) to smtp or webhook, or in development set dev_log_mfa_codes: true (--dev-log-mfa-codes)",
+		strings.Join(on, " and "))
 }

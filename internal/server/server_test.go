@@ -157,3 +157,54 @@ func TestWarnsOfExposedDatabase(t *testing.T) {
 		})
 	}
 }
+
+// TestMFALogSenderRefused checks that serve refuses a tenant with the email or sms factor
+// while mfa_sender is log (the default), naming the settings to change, and that a real
+// sender or the development flag lets it start.
+func TestMFALogSenderRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		factors store.MFAFactors
+		mut     func(*config.Server)
+		wantErr string
+	}{
+		{"email with log", store.MFAFactors{Email: true}, nil,
+			"mfa_sender is log, which writes live MFA codes to the server log, and the tenant enables the email factor: set mfa_sender (--mfa-sender, SESAME_MFA_SENDER) to smtp or webhook, or in development set dev_log_mfa_codes: true (--dev-log-mfa-codes)"},
+		{"sms with explicit log", store.MFAFactors{SMS: true, OTP: true}, func(c *config.Server) { c.MFASender = "log" },
+			"the tenant enables the sms factor"},
+		{"email with development flag", store.MFAFactors{Email: true}, func(c *config.Server) { c.DevLogMFACodes = true }, ""},
+		{"email with webhook", store.MFAFactors{Email: true, SMS: true}, func(c *config.Server) {
+			c.MFASender, c.WebhookURL = "webhook", "https://hooks.example.com/mfa"
+		}, ""},
+		{"otp only with log", store.MFAFactors{OTP: true, RecoveryCode: true}, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.DefaultServer()
+			cfg.DB = "sqlite://" + filepath.Join(t.TempDir(), "s.db")
+			if tc.mut != nil {
+				tc.mut(&cfg)
+			}
+			cfg.Normalize()
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			kek := seal.NewKEK()
+			srv, err := Open(t.Context(), cfg, Options{KEK: kek, Migrate: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatalf("first start (no factors yet): %v", err)
+			}
+			if err := srv.Store.UpdateTenant(t.Context(), func(tn *store.Tenant) error { tn.MFAFactors = tc.factors; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			srv.Close()
+			srv, err = Open(t.Context(), cfg, Options{KEK: kek, Migrate: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err == nil {
+				srv.Close()
+			}
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("Open: got error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}

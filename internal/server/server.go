@@ -188,8 +188,9 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		mux.Handle(pattern, h)
 	}
 	s.handler = mux
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.housekeeping(now, retention)
+	go s.calibrateHasher()
 	return s, nil
 }
 
@@ -262,6 +263,35 @@ func (s *Server) housekeeping(now func() time.Time, retention time.Duration) {
 			cancel()
 		case <-purgeTick.C:
 			s.purge(now(), retention)
+		}
+	}
+}
+
+// calibrateHasher measures the password hash classes each database connection stores, so that
+// failed logins take the same time whichever user they name from the first one on (see
+// database.Calibrate). It stops when the server closes.
+func (s *Server) calibrateHasher() {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	conns, err := s.Store.ListConnections(ctx)
+	if err != nil {
+		s.log.Warn("calibrating password verification time", "err", err)
+		return
+	}
+	for _, c := range conns {
+		if c.Strategy != "auth0" && c.Strategy != "" {
+			continue
+		}
+		if err := database.Calibrate(ctx, s.Store, c.Name, s.Hasher); err != nil && ctx.Err() == nil {
+			s.log.Warn("calibrating password verification time", "connection", c.Name, "err", err)
 		}
 	}
 }

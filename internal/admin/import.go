@@ -119,10 +119,18 @@ func ParseImportFile(r io.Reader) ([]json.RawMessage, error) {
 	return rows, nil
 }
 
+// passwordWrapper is the part of password.Hasher that wraps imported fast digests in argon2id,
+// so that a leaked database does not give them away and a wrong password costs what an
+// unknown user costs.
+type passwordWrapper interface {
+	Wrap(ctx context.Context, encoded string) (string, error)
+}
+
 // ImportUsers imports an Auth0 bulk-import users file into a database connection. Passwords
 // arrive as password_hash (bcrypt) or custom_password_hash (see password.FromAuth0CustomHash)
-// and are stored as they are: users log in with their old password and are rehashed with
-// argon2id on that login. A user without either has no password until an admin sets one.
+// and are stored as they are, except that fast digests (md5, sha*, hmac, ldap) are wrapped in
+// argon2id (one argon2id per such user at import): users log in with their old password and
+// are rehashed with plain argon2id on that login. A user without either has no password until an admin sets one.
 // user_id becomes "auth0|<user_id>" (an id that already carries the prefix is kept as is). A
 // malformed file is an error and imports nothing; a bad row is reported in the report and
 // skipped.
@@ -222,6 +230,11 @@ func (s *Service) importRow(ctx context.Context, conn store.Connection, raw json
 		h, err := password.FromAuth0CustomHash(in.CustomPasswordHash)
 		if err != nil {
 			errs = append(errs, invalid("custom_password_hash", "%v", strings.TrimPrefix(err.Error(), "custom_password_hash: ")))
+		} else if w, ok := s.Hasher.(passwordWrapper); ok {
+			// A fast digest is stored only inside argon2id (password.Hasher.Wrap).
+			if hash, err = w.Wrap(ctx, h); err != nil {
+				return false, email, warnings, fmt.Errorf("wrapping the password hash: %w", err)
+			}
 		} else {
 			hash = h
 		}

@@ -426,7 +426,10 @@ func TestImportUsers(t *testing.T) {
 		updated   int
 		failedIdx []int
 		passwords map[string]string // email → password that must verify afterwards
-		check     func(t *testing.T, s *admin.Service)
+		// schemes are the stored schemes (password.Identify): fast digests are kept only
+		// inside argon2id, so a wrong password costs what an unknown user costs.
+		schemes map[string]string
+		check   func(t *testing.T, s *admin.Service)
 	}{
 		{
 			name: "bcrypt and a salted sha256 custom hash",
@@ -434,6 +437,7 @@ func TestImportUsers(t *testing.T) {
 			        {"email":"b@example.com","custom_password_hash":` + sha256Custom("NaCl", "sha-pw") + `,"blocked":true}]`,
 			created:   2,
 			passwords: map[string]string{"a@example.com": "bcrypt-pw", "b@example.com": "sha-pw"},
+			schemes:   map[string]string{"a@example.com": "bcrypt", "b@example.com": "wrap-sha256-salted"},
 			check: func(t *testing.T, s *admin.Service) {
 				u, err := s.GetUser(t.Context(), "auth0|abc")
 				if err != nil || u.GivenName != "A" || u.AppMetadata["plan"] != "gold" {
@@ -461,6 +465,7 @@ func TestImportUsers(t *testing.T) {
 			upsert:    true,
 			updated:   1,
 			passwords: map[string]string{"a@example.com": "newer"},
+			schemes:   map[string]string{"a@example.com": "wrap-sha256-salted"},
 			check: func(t *testing.T, s *admin.Service) {
 				u, err := s.Store.FindUser(t.Context(), "db", "a@example.com")
 				if err != nil || u.Name != "New" || u.Nickname != "keep" {
@@ -511,6 +516,12 @@ func TestImportUsers(t *testing.T) {
 				}
 				if ok, rehash, err := h.Verify(ctx, u.PasswordHash, pw); !ok || !rehash || err != nil {
 					t.Errorf("%s: got ok=%v needsRehash=%v err=%v, want the imported hash to verify and ask for a rehash", email, ok, rehash, err)
+				}
+			}
+			for email, want := range tt.schemes {
+				u, _ := s.Store.FindUser(ctx, "db", email)
+				if got, err := password.Identify(u.PasswordHash); got != want || err != nil {
+					t.Errorf("%s: stored scheme %q (%v), want %q", email, got, err, want)
 				}
 			}
 			if tt.check != nil {

@@ -304,6 +304,35 @@ func (s *Service) GetUser(ctx context.Context, userID string) (store.User, error
 	return u, storeErr(err, "user", userID)
 }
 
+// FindUsers returns the users ref names: the user whose id is ref, or else every user whose
+// email (case-insensitively) or username is ref, in any connection (an email is unique only
+// within its connection, so there may be several). No user is an empty slice and no error.
+// Command-line tools call it so that an admin may name a user the way the user logs in.
+func (s *Service) FindUsers(ctx context.Context, ref string) ([]store.User, error) {
+	u, err := s.Store.GetUser(ctx, ref)
+	if err == nil {
+		return []store.User{u}, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	conns, err := s.Store.ListConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var found []store.User
+	for _, c := range conns {
+		u, err := s.Store.FindUser(ctx, c.Name, ref)
+		switch {
+		case err == nil:
+			found = append(found, u)
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
 // ListUsers returns users ordered by creation; f.Connection narrows to one connection, which
 // must then exist.
 func (s *Service) ListUsers(ctx context.Context, f store.UserFilter) ([]store.User, error) {

@@ -58,6 +58,7 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.Int("db-conn-max-lifetime-seconds", 0, "PostgreSQL: recycle connections after this long (default 1800)")
 	fs.Int("db-statement-timeout-ms", 0, "PostgreSQL: statement_timeout of every session (default 5000)")
 	fs.String("mfa-sender", "", "delivery of MFA codes and notices: log (development), smtp, webhook or outbox (development) (default log)")
+	fs.Bool("dev-log-mfa-codes", false, "development only: let --mfa-sender log write live email/SMS codes to the log")
 	fs.String("smtp-addr", "", "SMTP relay host:port for --mfa-sender smtp")
 	fs.String("smtp-from", "", "sender address of MFA mails for --mfa-sender smtp")
 	fs.String("webhook-url", "", "URL that receives MFA codes as JSON for --mfa-sender webhook")

@@ -49,6 +49,9 @@ demo user's password are generated at every start and printed with a curl comman
 			if _, set := a.env("SESAME_DB"); !set && !cmd.Flags().Changed("db") && a.flags.config == "" {
 				cfg.DB = demoDB
 			}
+			// The demo is development: with the default log sender, email and SMS codes
+			// are read from the log.
+			cfg.DevLogMFACodes = true
 			creds, err := a.prepareDemo(cmd, cfg)
 			if err != nil {
 				return err

@@ -200,5 +200,41 @@ func TestUserBlocks(t *testing.T) {
 	}
 	h.fails("either a USER_ID or an --identifier", "", "users", "blocks")
 	h.fails("either a USER_ID or an --identifier", "", "users", "blocks", u.UserID, "--identifier", "alice")
-	h.fails("not found", "", "users", "blocks", "auth0|nobody")
+	h.fails("no user has the id, email or username", "", "users", "blocks", "auth0|nobody")
+}
+
+// TestUsersByLogin checks that block, unblock and blocks accept the email or username a user
+// logs in with, and that a login nobody has is answered with the way to reach its blocks.
+func TestUsersByLogin(t *testing.T) {
+	h := newHarness(t)
+	h.ok("", "connections", "create", "--name", conn)
+	h.ok("", "connections", "create", "--name", "Other-Users")
+	var alice, other userOut
+	h.okJSON(&alice, "Secret123\n", "users", "create", "--connection", conn, "--email", "alice@example.com", "--username", "alice", "--password-stdin")
+	h.okJSON(&other, "Secret123\n", "users", "create", "--connection", "Other-Users", "--email", "shared@example.com", "--password-stdin")
+	h.ok("Secret123\n", "users", "create", "--connection", conn, "--email", "shared@example.com", "--password-stdin")
+	h.failLogins("alice@example.com", "192.0.2.1", guard.DefaultMaxAttempts)
+
+	if out := h.ok("", "users", "block", "Alice@Example.com"); out != "Blocked user "+alice.UserID+"\n" {
+		t.Errorf("users block EMAIL: got %q, want alice blocked by id", out)
+	}
+	if out := h.ok("", "users", "blocks", "alice"); !strings.Contains(out, "alice@example.com") {
+		t.Errorf("users blocks USERNAME: got %q, want alice's block", out)
+	}
+	if out := h.ok("", "users", "unblock", "alice@example.com"); out != "Unblocked user "+alice.UserID+"\n" {
+		t.Errorf("users unblock EMAIL: got %q, want alice unblocked by id", out)
+	}
+	if u := h.user(conn, "alice@example.com"); u.Blocked {
+		t.Errorf("after users unblock EMAIL: got blocked=true, want false")
+	}
+	if out := h.ok("", "users", "blocks", "alice@example.com"); out != "No brute-force blocks\n" {
+		t.Errorf("users blocks after unblock EMAIL: got %q, want none", out)
+	}
+	if out := h.ok("", "users", "unblock", other.UserID); out != "Unblocked user "+other.UserID+"\n" {
+		t.Errorf("users unblock USER_ID: got %q", out)
+	}
+	h.fails(`no user has the id, email or username "ghost@example.com"; to act on the brute-force blocks of a login that is no user's, use --identifier "ghost@example.com"`,
+		"", "users", "unblock", "ghost@example.com")
+	h.fails(`"shared@example.com" is the email or username of 2 users`, "", "users", "unblock", "shared@example.com")
+	h.fails("not found", "", "users", "delete", "alice@example.com") // destructive: by id only
 }

@@ -33,8 +33,8 @@ func newUsersCmd(a *app) *cobra.Command {
 			}),
 		},
 		newUsersCreateCmd(a),
-		userActionCmd(a, "delete", "Delete a user and revoke their refresh tokens", "Deleted", (*admin.Service).DeleteUser),
-		userActionCmd(a, "block", "Block a user: logins and refreshes fail with \"user is blocked\"", "Blocked", (*admin.Service).BlockUser),
+		userActionCmd(a, "delete", "Delete a user and revoke their refresh tokens", "Deleted", (*admin.Service).DeleteUser, false),
+		userActionCmd(a, "block", "Block a user (by id, email or username): logins and refreshes fail with \"user is blocked\"", "Blocked", (*admin.Service).BlockUser, true),
 		newUsersUnblockCmd(a),
 		newUsersBlocksCmd(a),
 		newUsersSetPasswordCmd(a),
@@ -72,21 +72,57 @@ func newUsersListCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-func userActionCmd(a *app, verb, short, done string, op func(*admin.Service, context.Context, string) error) *cobra.Command {
+// userActionCmd is a command that does op to one user. With byLogin the argument may also be
+// the email or username of exactly one user (see resolveUser); destructive commands keep to
+// the user id.
+func userActionCmd(a *app, verb, short, done string, op func(*admin.Service, context.Context, string) error, byLogin bool) *cobra.Command {
+	use := verb + " USER_ID"
+	if byLogin {
+		use = verb + " (USER_ID | EMAIL | USERNAME)"
+	}
 	return &cobra.Command{
-		Use:   verb + " USER_ID",
+		Use:   use,
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
-			if err := op(svc, cmd.Context(), args[0]); err != nil {
+			id := args[0]
+			if byLogin {
+				var err error
+				if id, err = resolveUser(cmd.Context(), svc, id); err != nil {
+					return err
+				}
+			}
+			if err := op(svc, cmd.Context(), id); err != nil {
 				return err
 			}
-			return a.output(cmd, map[string]string{strings.ToLower(done): args[0]}, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "%s user %s\n", done, args[0])
+			return a.output(cmd, map[string]string{strings.ToLower(done): id}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%s user %s\n", done, id)
 				return err
 			})
 		}),
 	}
+}
+
+// resolveUser turns a command's user argument into a user id: a user id stays as it is, the
+// email or username of exactly one user becomes that user's id. Admins name users the way the
+// users log in, and a brute-force block is keyed by that login, so "unblock alice@example.com"
+// must not answer "user not found" when Alice exists.
+func resolveUser(ctx context.Context, svc *admin.Service, ref string) (string, error) {
+	us, err := svc.FindUsers(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	switch len(us) {
+	case 1:
+		return us[0].ID, nil
+	case 0:
+		return "", fmt.Errorf("no user has the id, email or username %q; to act on the brute-force blocks of a login that is no user's, use --identifier %q", ref, ref)
+	}
+	ids := make([]string, len(us))
+	for i, u := range us {
+		ids[i] = u.ID + " (" + u.Connection + ")"
+	}
+	return "", fmt.Errorf("%q is the email or username of %d users: %s; name one by its user id", ref, len(us), strings.Join(ids, ", "))
 }
 
 // userBlocksJSON is Auth0's user-blocks response; attempts and blocked_until are Sesame's
@@ -116,9 +152,9 @@ func userOrIdentifier(identifier *string) cobra.PositionalArgs {
 
 func newUsersUnblockCmd(a *app) *cobra.Command {
 	var identifier string
-	unblockUser := userActionCmd(a, "unblock", "", "Unblocked", (*admin.Service).UnblockUser)
+	unblockUser := userActionCmd(a, "unblock", "", "Unblocked", (*admin.Service).UnblockUser, true)
 	cmd := &cobra.Command{
-		Use:   "unblock (USER_ID | --identifier EMAIL_OR_USERNAME)",
+		Use:   "unblock (USER_ID | EMAIL | USERNAME | --identifier EMAIL_OR_USERNAME)",
 		Short: "Unblock a user (blocked flag and brute-force blocks), or release an identifier's brute-force blocks",
 		Args:  userOrIdentifier(&identifier),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -144,7 +180,7 @@ func newUsersUnblockCmd(a *app) *cobra.Command {
 func newUsersBlocksCmd(a *app) *cobra.Command {
 	var identifier string
 	cmd := &cobra.Command{
-		Use:   "blocks (USER_ID | --identifier EMAIL_OR_USERNAME)",
+		Use:   "blocks (USER_ID | EMAIL | USERNAME | --identifier EMAIL_OR_USERNAME)",
 		Short: "List brute-force blocks of a user's email and username, by IP (release them with unblock)",
 		Args:  userOrIdentifier(&identifier),
 		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
@@ -153,7 +189,11 @@ func newUsersBlocksCmd(a *app) *cobra.Command {
 			if identifier != "" {
 				bs, err = svc.IdentifierBlocks(cmd.Context(), identifier)
 			} else {
-				bs, err = svc.UserBlocks(cmd.Context(), args[0])
+				var id string
+				if id, err = resolveUser(cmd.Context(), svc, args[0]); err != nil {
+					return err
+				}
+				bs, err = svc.UserBlocks(cmd.Context(), id)
 			}
 			if err != nil {
 				return err

@@ -64,6 +64,11 @@ type Server struct {
 	// are not delivered), smtp (SMTPAddr, SMTPFrom), webhook (WebhookURL gets a JSON POST) or
 	// outbox (development: each message becomes a file in OutboxDir).
 	MFASender string `yaml:"mfa_sender"`
+	// DevLogMFACodes lets mfa_sender log write live email and SMS codes to the log
+	// (development only). Without it, serve refuses to start when the tenant enables the
+	// email or sms factor and mfa_sender is log, and the log sender withholds codes. The
+	// demo sets it.
+	DevLogMFACodes bool `yaml:"dev_log_mfa_codes"`
 	// SMTPAddr is the host:port of the SMTP relay the smtp sender mails through.
 	SMTPAddr string `yaml:"smtp_addr"`
 	// SMTPFrom is the sender address of MFA mails.

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // Params are argon2id's cost parameters (RFC 9106 section 3.1).
@@ -60,6 +61,10 @@ type Hasher struct {
 	// dummy is an argon2id hash with the current parameters of a password nobody knows; its
 	// verification costs what verifying a real user's hash costs.
 	dummy string
+	// floor holds failed verifications to the slowest class's time (floor.go).
+	floor timingFloor
+	now   func() time.Time
+	sleep func(context.Context, time.Duration)
 }
 
 // NewHasher returns a Hasher that hashes with p and runs at most concurrency hash or verify
@@ -82,7 +87,7 @@ func NewHasher(p Params, concurrency int) *Hasher {
 	// derivation either way, and no password can match it.
 	dummy := argon2Hash{variant: "argon2id", version: 0x13, memory: p.MemoryKiB,
 		time: p.Iterations, threads: p.Parallelism, salt: randomBytes(saltLen), key: randomBytes(keyLen)}
-	return &Hasher{params: p, sem: make(chan struct{}, concurrency), dummy: dummy.String()}
+	return &Hasher{params: p, sem: make(chan struct{}, concurrency), dummy: dummy.String(), now: time.Now, sleep: sleepCtx}
 }
 
 // Params returns the parameters new hashes are made with.
@@ -104,8 +109,10 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 
 // Verify reports whether password matches encoded, and whether encoded should be replaced by
 // a fresh Hash (anything but argon2id with this Hasher's parameters). A mismatch is ok=false
-// with a nil error; an error means the hash is malformed or unsupported (ErrMalformed,
-// ErrUnsupported) or no hashing slot freed in time (ErrOverloaded).
+// with a nil error, returned no sooner than the timing floor after the verification began
+// (floor.go), so that no stored hash answers a wrong password faster than another; an error
+// means the hash is malformed or unsupported (ErrMalformed, ErrUnsupported) or no hashing
+// slot freed in time (ErrOverloaded).
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, needsRehash bool, err error) {
 	v, err := parse(encoded)
 	if err != nil {
@@ -114,14 +121,19 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, need
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
-	defer h.release()
+	start := h.now()
 	ok = v.verify(password)
+	h.floor.observe(v.class(), h.now().Sub(start))
+	h.release()
+	if !ok {
+		h.hold(ctx, start) // outside the slot: waiting costs no hashing capacity
+	}
 	return ok, h.needsRehash(v), nil
 }
 
-// VerifyDummy spends what verifying a real argon2id hash with the current parameters spends.
-// Directories call it for an unknown user, so that an unknown user and a wrong password take
-// the same time. Its only error is ErrOverloaded, exactly when Verify would have returned it,
+// VerifyDummy spends what verifying a real argon2id hash with the current parameters spends,
+// and is held to the timing floor like a failed Verify. Directories call it for an unknown
+// user, so that an unknown user and a wrong password take the same time. Its only error is ErrOverloaded, exactly when Verify would have returned it,
 // so that the caller can answer an overloaded refusal the way it answers an overloaded Verify.
 func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
 	_, _, err := h.Verify(ctx, h.dummy, password)
@@ -164,13 +176,15 @@ func (h *Hasher) release() { <-h.sem }
 //	$scrypt$ln=<log2 N>,r=<block size>,p=<parallelism>[,pe=<enc>]$<salt>$<key>
 //	$<digest>-salted$pos=<prefix|suffix>[,pe=<enc>]$<salt>$<digest of salted password>
 //	$hmac-<digest>$pos=<prefix|suffix>,key=<key>[,pe=<enc>]$<salt>$<HMAC of salted password>
+//	$wrap-<digest>-salted$pos=..$<salt>$v=19$m=..,t=..,p=..$<salt>$<key>  (also wrap-hmac-<digest>)
 //
 // Salts, keys and digests are in unpadded standard base64 (PHC's B64). The last three are
 // Sesame's own PHC-style spellings of the formats Auth0's bulk import accepts: for
 // <digest>-salted (md5, sha1, sha256, sha512) the stored value is digest(salt || password)
 // with pos=prefix and digest(password || salt) with pos=suffix; an empty salt means an
 // unsalted digest. pe is how the password was turned into bytes: utf8 (the default, omitted),
-// utf16le or latin1 (the low byte of each UTF-16 code unit, as Node.js does).
+// utf16le or latin1 (the low byte of each UTF-16 code unit, as Node.js does). The wrap-
+// schemes are those digests wrapped in argon2id at import (see Hasher.Wrap).
 func Identify(encoded string) (string, error) {
 	v, err := parse(encoded)
 	if err != nil {

@@ -41,6 +41,9 @@ const (
 // verifier is one parsed hash.
 type verifier interface {
 	scheme() string
+	// class names the work a verification does: the scheme and its cost parameters, without
+	// salt or key. Hashes of one class cost the same to verify (see floor.go).
+	class() string
 	verify(password string) bool
 	String() string
 }
@@ -66,10 +69,10 @@ func parse(encoded string) (verifier, error) {
 		return parsePBKDF2(id, parts[1:])
 	case id == "scrypt":
 		return parseScrypt(parts[1:])
-	case strings.HasSuffix(id, "-salted"):
-		return parseSalted(id, parts[1:])
-	case strings.HasPrefix(id, "hmac-"):
-		return parseHMAC(id, parts[1:])
+	case strings.HasPrefix(id, wrapPrefix):
+		return parseWrapped(id, parts[1:])
+	case strings.HasSuffix(id, "-salted") || strings.HasPrefix(id, "hmac-"):
+		return parseSaltedSum(id, parts[1:])
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnsupported, truncate(id, 32))
 }
@@ -202,6 +205,10 @@ func (a argon2Hash) derive(password []byte, n int) []byte {
 
 func (a argon2Hash) scheme() string { return a.variant }
 
+func (a argon2Hash) class() string {
+	return fmt.Sprintf("%s$m=%d,t=%d,p=%d,l=%d", a.variant, a.memory, a.time, a.threads, len(a.key))
+}
+
 func (a argon2Hash) verify(password string) bool {
 	return equal(a.derive([]byte(password), len(a.key)), a.key)
 }
@@ -235,6 +242,7 @@ func parseBcrypt(encoded string) (verifier, error) {
 }
 
 func (bcryptHash) scheme() string   { return "bcrypt" }
+func (b bcryptHash) class() string  { return "bcrypt$" + b.encoded[4:6] }
 func (b bcryptHash) String() string { return b.encoded }
 
 func (b bcryptHash) verify(password string) bool {
@@ -306,6 +314,10 @@ func parsePBKDF2(id string, parts []string) (verifier, error) {
 }
 
 func (p pbkdf2Hash) scheme() string { return "pbkdf2-" + p.digest }
+
+func (p pbkdf2Hash) class() string {
+	return fmt.Sprintf("%s$i=%d,l=%d", p.scheme(), p.iter, len(p.key))
+}
 
 func (p pbkdf2Hash) verify(password string) bool {
 	got, err := pbkdf2.Key(digests[p.digest], password, p.salt, p.iter, len(p.key))
@@ -403,6 +415,10 @@ func parseScrypt(parts []string) (verifier, error) {
 
 func (scryptHash) scheme() string { return "scrypt" }
 
+func (s scryptHash) class() string {
+	return fmt.Sprintf("scrypt$ln=%d,r=%d,p=%d,l=%d", s.logN, s.r, s.p, len(s.key))
+}
+
 func (s scryptHash) verify(password string) bool {
 	got, err := scrypt.Key(passwordEncodings[s.pe](password), s.salt, 1<<s.logN, s.r, s.p, len(s.key))
 	return err == nil && equal(got, s.key)
@@ -423,21 +439,35 @@ type saltedHash struct {
 	salt, sum []byte
 }
 
-func parseSalted(id string, parts []string) (verifier, error) {
-	return parseSaltedCommon(id, strings.TrimSuffix(id, "-salted"), false, parts)
-}
-
-func parseHMAC(id string, parts []string) (verifier, error) {
-	return parseSaltedCommon(id, strings.TrimPrefix(id, "hmac-"), true, parts)
-}
-
-func parseSaltedCommon(id, name string, isHMAC bool, parts []string) (verifier, error) {
-	h, err := digest(id, name)
+// parseSaltedSum parses a complete <digest>-salted or hmac-<digest> hash: parameters, salt
+// and the digest of the salted password.
+func parseSaltedSum(id string, parts []string) (verifier, error) {
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("%w: %s wants $%s$pos=prefix|suffix$salt$hash", ErrMalformed, id, id)
+	}
+	s, err := parseSaltedInner(id, parts[:2])
 	if err != nil {
 		return nil, err
 	}
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("%w: %s wants $%s$pos=prefix|suffix$salt$hash", ErrMalformed, id, id)
+	size := digests[s.digest]().Size()
+	if s.sum, err = b64("hash", parts[2], size, size); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseSaltedInner parses the parameters and salt of a <digest>-salted or hmac-<digest> hash
+// named id; the digest of the salted password is left to the caller.
+func parseSaltedInner(id string, parts []string) (saltedHash, error) {
+	name, isHMAC := strings.CutPrefix(id, "hmac-")
+	if !isHMAC {
+		var ok bool
+		if name, ok = strings.CutSuffix(id, "-salted"); !ok {
+			return saltedHash{}, fmt.Errorf("%w: %q", ErrUnsupported, truncate(id, 32))
+		}
+	}
+	if _, err := digest(id, name); err != nil {
+		return saltedHash{}, err
 	}
 	allowed := []string{"pos", "pe"}
 	if isHMAC {
@@ -445,7 +475,7 @@ func parseSaltedCommon(id, name string, isHMAC bool, parts []string) (verifier, 
 	}
 	m, err := params(parts[0], allowed...)
 	if err != nil {
-		return nil, err
+		return saltedHash{}, err
 	}
 	s := saltedHash{digest: name}
 	switch m["pos"] {
@@ -453,26 +483,22 @@ func parseSaltedCommon(id, name string, isHMAC bool, parts []string) (verifier, 
 	case "suffix":
 		s.suffix = true
 	default:
-		return nil, fmt.Errorf("%w: %s wants pos=prefix or pos=suffix", ErrMalformed, id)
+		return saltedHash{}, fmt.Errorf("%w: %s wants pos=prefix or pos=suffix", ErrMalformed, id)
 	}
 	if s.pe, err = passwordEncoding(m); err != nil {
-		return nil, err
+		return saltedHash{}, err
 	}
 	if isHMAC {
 		k, ok := m["key"]
 		if !ok {
-			return nil, fmt.Errorf("%w: %s wants a key parameter", ErrMalformed, id)
+			return saltedHash{}, fmt.Errorf("%w: %s wants a key parameter", ErrMalformed, id)
 		}
 		if s.hmacKey, err = b64("hmac key", k, 1, maxSaltLen); err != nil {
-			return nil, err
+			return saltedHash{}, err
 		}
 	}
 	if s.salt, err = b64("salt", parts[1], 0, maxSaltLen); err != nil {
-		return nil, err
-	}
-	size := h().Size()
-	if s.sum, err = b64("hash", parts[2], size, size); err != nil {
-		return nil, err
+		return saltedHash{}, err
 	}
 	return s, nil
 }
@@ -484,7 +510,12 @@ func (s saltedHash) scheme() string {
 	return s.digest + "-salted"
 }
 
-func (s saltedHash) verify(password string) bool {
+func (s saltedHash) class() string { return s.scheme() }
+
+func (s saltedHash) verify(password string) bool { return equal(s.digestOf(password), s.sum) }
+
+// digestOf is the digest or HMAC of the salted password, what the original system stored.
+func (s saltedHash) digestOf(password string) []byte {
 	var h hash.Hash
 	if s.hmacKey != nil {
 		h = hmac.New(digests[s.digest], s.hmacKey)
@@ -499,10 +530,15 @@ func (s saltedHash) verify(password string) bool {
 		h.Write(s.salt)
 		h.Write(pw)
 	}
-	return equal(h.Sum(nil), s.sum)
+	return h.Sum(nil)
 }
 
 func (s saltedHash) String() string {
+	return fmt.Sprintf("$%s$%s$%s", s.scheme(), s.paramString(), b64enc(s.sum))
+}
+
+// paramString is the hash's parameters and salt: "pos=..[,key=..][,pe=..]$<salt>".
+func (s saltedHash) paramString() string {
 	pos := "prefix"
 	if s.suffix {
 		pos = "suffix"
@@ -511,5 +547,5 @@ func (s saltedHash) String() string {
 	if s.hmacKey != nil {
 		key = ",key=" + b64enc(s.hmacKey)
 	}
-	return fmt.Sprintf("$%s$pos=%s%s%s$%s$%s", s.scheme(), pos, key, peParam(s.pe), b64enc(s.salt), b64enc(s.sum))
+	return fmt.Sprintf("pos=%s%s%s$%s", pos, key, peParam(s.pe), b64enc(s.salt))
 }

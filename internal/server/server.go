@@ -109,6 +109,12 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		st.Close()
 		return nil, err
 	}
+	if path, ok := cfg.SQLitePath(); ok && path != ":memory:" {
+		for _, f := range sqlstore.ExposedFiles(path) {
+			log.Warn("database file is readable by other users: it holds password hashes and sealed keys; chmod 600 it",
+				"path", f.Path, "mode", fmt.Sprintf("%04o", uint32(f.Mode)))
+		}
+	}
 	if opts.Migrate {
 		if err := st.Migrate(ctx); err != nil {
 			return fail(fmt.Errorf("migrating database: %w", err))
@@ -117,6 +123,9 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		return fail(err)
 	} else if !ok {
 		return fail(errors.New("database schema is out of date: run `sesame migrate` (or serve with auto_migrate)"))
+	}
+	if err := checkMFASender(ctx, cfg, st); err != nil {
+		return fail(err)
 	}
 	s := &Server{
 		Config: cfg,
@@ -182,8 +191,9 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		mux.Handle(pattern, h)
 	}
 	s.handler = mux
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.housekeeping(now, retention)
+	go s.calibrateHasher()
 	return s, nil
 }
 
@@ -256,6 +266,35 @@ func (s *Server) housekeeping(now func() time.Time, retention time.Duration) {
 			cancel()
 		case <-purgeTick.C:
 			s.purge(now(), retention)
+		}
+	}
+}
+
+// calibrateHasher measures the password hash classes each database connection stores, so that
+// failed logins take the same time whichever user they name from the first one on (see
+// database.Calibrate). It stops when the server closes.
+func (s *Server) calibrateHasher() {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	conns, err := s.Store.ListConnections(ctx)
+	if err != nil {
+		s.log.Warn("calibrating password verification time", "err", err)
+		return
+	}
+	for _, c := range conns {
+		if c.Strategy != "auth0" && c.Strategy != "" {
+			continue
+		}
+		if err := database.Calibrate(ctx, s.Store, c.Name, s.Hasher); err != nil && ctx.Err() == nil {
+			s.log.Warn("calibrating password verification time", "connection", c.Name, "err", err)
 		}
 	}
 }
@@ -386,5 +425,32 @@ func mfaSender(cfg config.Server, log *slog.Logger) mfa.Sender {
 	case "outbox":
 		return deliver.Outbox{Dir: cfg.OutboxDir}
 	}
-	return deliver.LogSender{Log: log}
+	return deliver.LogSender{Log: log, WithholdCodes: !cfg.DevLogMFACodes}
+}
+
+// checkMFASender refuses to serve a tenant that enables the email or sms factor with the log
+// sender, which would write every live code to the server log (where log shippers, support
+// staff and backups read it), unless dev_log_mfa_codes says this is development. The sender
+// withholds codes at run time too (mfaSender), for a tenant changed while the server runs.
+func checkMFASender(ctx context.Context, cfg config.Server, tenants store.Tenants) error {
+	if (cfg.MFASender != "" && cfg.MFASender != "log") || cfg.DevLogMFACodes {
+		return nil
+	}
+	t, err := tenants.GetTenant(ctx)
+	if err != nil {
+		return err
+	}
+	var on []string
+	if t.MFAFactors.Email {
+		on = append(on, "email")
+	}
+	if t.MFAFactors.SMS {
+		on = append(on, "sms")
+	}
+	if len(on) == 0 {
+		return nil
+	}
+	return fmt.Errorf("mfa_sender is log, which writes live MFA codes to the server log, and the tenant enables the %s factor: "+
+		"set mfa_sender (--mfa-sender, SESAME_MFA_SENDER) to smtp or webhook, or in development set dev_log_mfa_codes: true (--dev-log-mfa-codes)",
+		strings.Join(on, " and "))
 }

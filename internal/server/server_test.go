@@ -1,14 +1,17 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -121,5 +124,87 @@ func TestKeysForNewAPIs(t *testing.T) {
 			t.Fatalf("no ES256 keys published after 4 s: %v", body)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWarnsOfExposedDatabase checks the start-up warning for a database file that other users
+// may read (one made before Sesame created it 0600), and its absence for a private one.
+func TestWarnsOfExposedDatabase(t *testing.T) {
+	for _, mode := range []os.FileMode{0o644, 0o600} {
+		t.Run(fmt.Sprintf("%04o", uint32(mode)), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.db")
+			if err := os.WriteFile(path, nil, mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, mode); err != nil { // whatever the umask
+				t.Fatal(err)
+			}
+			cfg := config.DefaultServer()
+			cfg.DB = "sqlite://" + path
+			cfg.Normalize()
+			var logged bytes.Buffer
+			srv, err := Open(t.Context(), cfg, Options{KEK: seal.NewKEK(), Migrate: true,
+				Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Close()
+			warned := strings.Contains(logged.String(), `level=WARN msg="database file is readable by other users`) &&
+				strings.Contains(logged.String(), "path="+path+" mode=0644")
+			if want := mode == 0o644; warned != want {
+				t.Errorf("mode %04o: got warned=%v, want %v; log:\n%s", uint32(mode), warned, want, logged.String())
+			}
+		})
+	}
+}
+
+// TestMFALogSenderRefused checks that serve refuses a tenant with the email or sms factor
+// while mfa_sender is log (the default), naming the settings to change, and that a real
+// sender or the development flag lets it start.
+func TestMFALogSenderRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		factors store.MFAFactors
+		mut     func(*config.Server)
+		wantErr string
+	}{
+		{"email with log", store.MFAFactors{Email: true}, nil,
+			"mfa_sender is log, which writes live MFA codes to the server log, and the tenant enables the email factor: set mfa_sender (--mfa-sender, SESAME_MFA_SENDER) to smtp or webhook, or in development set dev_log_mfa_codes: true (--dev-log-mfa-codes)"},
+		{"sms with explicit log", store.MFAFactors{SMS: true, OTP: true}, func(c *config.Server) { c.MFASender = "log" },
+			"the tenant enables the sms factor"},
+		{"email with development flag", store.MFAFactors{Email: true}, func(c *config.Server) { c.DevLogMFACodes = true }, ""},
+		{"email with webhook", store.MFAFactors{Email: true, SMS: true}, func(c *config.Server) {
+			c.MFASender, c.WebhookURL = "webhook", "https://hooks.example.com/mfa"
+		}, ""},
+		{"otp only with log", store.MFAFactors{OTP: true, RecoveryCode: true}, nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.DefaultServer()
+			cfg.DB = "sqlite://" + filepath.Join(t.TempDir(), "s.db")
+			if tc.mut != nil {
+				tc.mut(&cfg)
+			}
+			cfg.Normalize()
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			kek := seal.NewKEK()
+			srv, err := Open(t.Context(), cfg, Options{KEK: kek, Migrate: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				t.Fatalf("first start (no factors yet): %v", err)
+			}
+			if err := srv.Store.UpdateTenant(t.Context(), func(tn *store.Tenant) error { tn.MFAFactors = tc.factors; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			srv.Close()
+			srv, err = Open(t.Context(), cfg, Options{KEK: kek, Migrate: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err == nil {
+				srv.Close()
+			}
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("Open: got error %v, want %q", err, tc.wantErr)
+			}
+		})
 	}
 }

@@ -3,7 +3,8 @@
 //
 // It sits between the directory seam and the store. It owns the login-time rules that keep a
 // directory from telling an attacker which accounts exist: an unknown user, a user without a
-// password and a wrong password all fail with the same error after the same amount of hashing.
+// password and a wrong password all fail with the same error after the same time (one
+// verification, held to the hasher's timing floor, whatever scheme the user's hash has).
 // It also upgrades imported hashes (bcrypt, PBKDF2...) to argon2id on the first login that
 // proves the password.
 package database
@@ -129,6 +130,35 @@ func (d *Directory) rehash(ctx context.Context, u store.User, pw string) {
 	if err != nil {
 		slog.WarnContext(ctx, "password rehash not stored", "user_id", u.ID, "error", err)
 	}
+}
+
+// CalibrationSample is how many users of a connection Calibrate reads: imported users share a
+// few hash classes, which the first thousands show.
+const CalibrationSample = 10000
+
+// Calibrate teaches hasher how long the dummy verification and a verification of each class
+// of hash stored in connection take (sampling its first CalibrationSample users), so that
+// failed logins are held to the slowest of them from the first login on (password.Hasher's
+// timing floor). The server calls it at start-up, off the request path; until it is done,
+// and for a class it did not sample, the floor is learned from logins.
+func Calibrate(ctx context.Context, users store.Users, connection string, hasher *password.Hasher) error {
+	if err := hasher.Calibrate(ctx, ""); err != nil {
+		return err
+	}
+	us, err := users.ListUsers(ctx, store.UserFilter{Connection: connection, Limit: CalibrationSample})
+	if err != nil {
+		return fmt.Errorf("database directory: calibrate: %w", err)
+	}
+	for _, u := range us {
+		if u.PasswordHash == "" {
+			continue
+		}
+		// An unusable hash fails every login the same way (see Authenticate); skip it.
+		if err := hasher.Calibrate(ctx, u.PasswordHash); errors.Is(err, password.ErrOverloaded) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Lookup returns the user of this connection with the given ID, or directory.ErrUserNotFound.

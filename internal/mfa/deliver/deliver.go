@@ -6,6 +6,7 @@ package deliver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,13 +19,27 @@ import (
 
 // LogSender is the development sender: it writes the code to the server log instead of
 // delivering it. Never use it in production: the log then holds live codes.
-type LogSender struct{ Log *slog.Logger }
+type LogSender struct {
+	Log *slog.Logger
+	// WithholdCodes keeps codes out of the log: Send then logs that nothing was delivered and
+	// fails. The server sets it unless dev_log_mfa_codes is on, so that a tenant which enables
+	// the email or SMS factor while the server runs never gets its codes logged.
+	WithholdCodes bool
+}
 
-// Send logs m.
+// ErrCodeWithheld is Send's error when WithholdCodes is set.
+var ErrCodeWithheld = errors.New("deliver: mfa_sender is log and dev_log_mfa_codes is off: the code was not delivered")
+
+// Send logs m, or with WithholdCodes logs that m was not delivered and fails.
 func (l LogSender) Send(ctx context.Context, m mfa.Message) error {
 	log := l.Log
 	if log == nil {
 		log = slog.Default()
+	}
+	if l.WithholdCodes {
+		log.ErrorContext(ctx, "mfa code not delivered: mfa_sender is log; set mfa_sender to smtp or webhook (or dev_log_mfa_codes: true in development)",
+			"channel", m.Channel, "to", m.To)
+		return ErrCodeWithheld
 	}
 	log.InfoContext(ctx, "mfa code (development sender)", "channel", m.Channel, "to", m.To, "code", m.Code)
 	return nil

@@ -1,7 +1,9 @@
 package deliver
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -96,5 +98,19 @@ func TestLogSenderKeepsNoticeTextOutOfTheLog(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "ticket=abc") || !strings.Contains(buf.String(), "alice@example.com") {
 		t.Errorf("log: got %q, want the recipient but not the link", buf.String())
+	}
+}
+
+// TestLogSenderWithholdsCodes checks that the log sender outside development neither logs the
+// code nor pretends to have delivered it.
+func TestLogSenderWithholdsCodes(t *testing.T) {
+	var buf bytes.Buffer
+	err := LogSender{Log: slog.New(slog.NewTextHandler(&buf, nil)), WithholdCodes: true}.Send(t.Context(),
+		mfa.Message{Channel: "email", To: "alice@example.com", Code: "493817"})
+	if !errors.Is(err, ErrCodeWithheld) {
+		t.Errorf("Send: got %v, want ErrCodeWithheld", err)
+	}
+	if strings.Contains(buf.String(), "493817") || !strings.Contains(buf.String(), "mfa code not delivered") {
+		t.Errorf("log: got %q, want a not-delivered line without the code", buf.String())
 	}
 }

@@ -139,6 +139,9 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 		return s, nil
 	}
 
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	// The writer opens first: it turns on WAL, which is persistent in the file, before any
 	// read-only connection (which could not change the journal mode) exists. Checkpoints run
 	// on a connection of their own (checkpoint.go); the writer's wal_autocheckpoint is only a

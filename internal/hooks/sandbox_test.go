@@ -333,3 +333,25 @@ func TestBuiltinLimits(t *testing.T) {
 		t.Errorf("got %v, %v\nwant %s", got, err, want)
 	}
 }
+
+// TestBuiltinLimitsHoldAgainstTampering covers two ways around the size checks that the code
+// itself could open: an array-like marked Symbol.isConcatSpreadable (concat spreads it like an
+// array), and a replaced global RegExp (the replace check must still see a global pattern).
+func TestBuiltinLimitsHoldAgainstTampering(t *testing.T) {
+	e := hooks.NewEngine(hooks.Options{Timeout: time.Minute})
+	for code, want := range map[string]string{
+		`[].concat({length: 1e8, [Symbol.isConcatSpreadable]: true})`:                        "RangeError: Invalid array length",
+		`globalThis.RegExp = function () {}; 'x'.repeat(2e4).replace(/x/g, 'y'.repeat(100))`: "RangeError: Invalid string length",
+	} {
+		t.Run(code, func(t *testing.T) {
+			f, err := e.Flow(nil, []hooks.Action{{Name: "big", Code: "exports.onExecutePostLogin = async (event, api) => {\n" + code + "\n};"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.PostLogin(context.Background(), event())
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("got %v, want %q", err, want)
+			}
+		})
+	}
+}

@@ -24,9 +24,13 @@
 // the code built is freed. goja checks for interrupts only between JavaScript instructions, so
 // the built-ins that could allocate or loop without bound inside one Go call (Array methods on
 // huge lengths, join, concat, replace, JSON.stringify, apply, typed arrays and ArrayBuffer) are
-// wrapped by a prelude that throws RangeError past MaxArrayLength elements, MaxStringLength
-// characters or MaxBufferBytes (limits.go). Not covered: CPU spent inside one built-in (a
-// regular expression that backtracks catastrophically runs past the deadline), and a length
+// replaced, in every new runtime, by wrappers that throw RangeError past MaxArrayLength
+// elements, MaxStringLength characters or MaxBufferBytes (limits.go). The wrappers are Go
+// functions installed from Go (only the typed-array constructors are small JavaScript functions,
+// made by one call of a program compiled once), which keeps a fresh runtime per execution at
+// about a third of what a JavaScript prelude cost; most of what remains is goja building the
+// built-ins the wrappers replace (docs/performance.md). Not covered: CPU spent inside one
+// built-in (a regular expression that backtracks catastrophically runs past the deadline), and a
 // getter that answers small to the check and large to the built-in. Actions remain trusted,
 // administrator-written code, as they are at Auth0; the guards are against mistakes.
 //

@@ -276,8 +276,6 @@ type jsRuntime struct {
 	vm      *goja.Runtime
 	require goja.Value
 	console goja.Value
-	// unauthorized is the UnauthorizedError constructor that Rules use.
-	unauthorized *goja.Object
 	// st is the state of the execution the api objects' methods act on.
 	st *state
 	// ctx is the execution's context (nil once it ended).
@@ -293,10 +291,10 @@ func (e *Engine) newRuntime() *jsRuntime {
 	if _, err := vm.RunProgram(preludeProgram()); err != nil {
 		panic(fmt.Sprintf("hooks: prelude: %v", err)) // the prelude is ours and constant
 	}
+	installLimits(vm)
 	// Writable and configurable, not enumerable, as in Node: the realm ends with the
 	// execution, so code that replaces fetch affects only itself.
 	_ = vm.GlobalObject().DefineDataProperty("fetch", vm.ToValue(rt.fetchFn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
-	rt.unauthorized = vm.Get("UnauthorizedError").ToObject(vm)
 	rt.require = vm.ToValue(func(call goja.FunctionCall) goja.Value {
 		panic(vm.NewGoError(fmt.Errorf("Cannot find module '%s': npm modules are not available in Sesame", call.Argument(0).String())))
 	})

@@ -3,6 +3,8 @@ package hooks
 import (
 	"context"
 	"testing"
+
+	"github.com/dop251/goja"
 )
 
 // BenchmarkGuardPerExecution is what the memory guard and the fetch context add to every
@@ -21,12 +23,21 @@ func BenchmarkGuardPerExecution(b *testing.B) {
 	}
 }
 
-// BenchmarkNewRuntime is the cost of a fresh runtime (prelude included), which every
-// execution pays: part of BenchmarkTypicalAction.
+// BenchmarkNewRuntime is the cost of a fresh runtime (prelude and size limits included), which
+// every execution pays: part of BenchmarkTypicalAction. Compare with BenchmarkBareRuntime.
 func BenchmarkNewRuntime(b *testing.B) {
 	e := NewEngine(Options{})
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = e.newRuntime()
+	}
+}
+
+// BenchmarkBareRuntime is goja.New() alone, the floor under BenchmarkNewRuntime: run both
+// together, the machine's load moves them alike.
+func BenchmarkBareRuntime(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = goja.New()
 	}
 }

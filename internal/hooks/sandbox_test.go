@@ -333,3 +333,28 @@ func TestBuiltinLimits(t *testing.T) {
 		t.Errorf("got %v, %v\nwant %s", got, err, want)
 	}
 }
+
+// TestBuiltinLimitsHoldAgainstTampering covers two ways around the size checks that the code
+// itself could open: an array-like marked Symbol.isConcatSpreadable (concat spreads it like an
+// array), and a replaced global RegExp (the replace check must still see a global pattern).
+func TestBuiltinLimitsHoldAgainstTampering(t *testing.T) {
+	e := hooks.NewEngine(hooks.Options{Timeout: time.Minute})
+	f, err := e.Flow(nil, []hooks.Action{{Name: "tamper", Code: `exports.onExecutePostLogin = async (event, api) => {
+  const got = [];
+  for (const attempt of [
+    () => [].concat({length: 1e8, [Symbol.isConcatSpreadable]: true}),
+    () => { globalThis.RegExp = function () {}; return 'x'.repeat(2e4).replace(/x/g, 'y'.repeat(100)); },
+  ]) {
+    try { attempt(); got.push('no error'); } catch (e) { got.push(e.name + ': ' + e.message); }
+  }
+  api.accessToken.setCustomClaim('https://x/r', got.join('|'));
+};`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.PostLogin(context.Background(), event())
+	want := "RangeError: Invalid array length|RangeError: Invalid string length"
+	if got := o.AccessClaims["https://x/r"]; err != nil || got != want {
+		t.Errorf("got %v, %v; want %s", got, err, want)
+	}
+}

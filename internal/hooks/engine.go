@@ -335,6 +335,7 @@ func (e *Engine) newRuntime() *jsRuntime {
 	_ = vm.GlobalObject().DefineDataProperty("fetch", vm.ToValue(rt.fetchFn), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 	rt.unauthorized = vm.Get("UnauthorizedError").ToObject(vm)
 	rt.require = vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		//lint:ignore ST1005 the text is Node's own, which scripts written for Auth0 may match on.
 		panic(vm.NewGoError(fmt.Errorf("Cannot find module '%s': npm modules are not available in Sesame", call.Argument(0).String())))
 	})
 	console := vm.NewObject()

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -44,6 +45,36 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+// goldenName is the golden file of a table case: its name with every run of characters other
+// than letters, digits and underscores turned into one dash, and ".golden".
+func goldenName(name string) string {
+	return strings.Trim(nonName.ReplaceAllString(strings.ToLower(name), "-"), "-") + ".golden"
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// staleGoldens fails for golden files in testdata/dir that no case wrote (a case renamed or
+// removed), and deletes them with -update. Call it only when every case ran.
+func staleGoldens(t *testing.T, dir string, ran map[string]bool) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if ran[filepath.Base(f)] {
+			continue
+		}
+		if *update {
+			if err := os.Remove(f); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		t.Errorf("%s belongs to no case (run with -update to remove it)", f)
 	}
 }
 

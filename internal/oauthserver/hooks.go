@@ -38,11 +38,12 @@ var (
 	errHookFailed = oauthErr(http.StatusForbidden, "access_denied", "The login was denied because a Rule or Action failed.")
 )
 
-// flow returns the current post-login flow, re-reading the store at most every hooksRecheck.
+// flow returns the current post-login flow, re-reading the store at most every hooksRecheck
+// of the server's clock (so that a test steps past it instead of sleeping).
 func (s *Server) flow(ctx context.Context) (*hooks.Flow, error) {
 	c := &s.hookCache
 	c.mu.RLock()
-	if c.loaded && time.Since(c.checked) < hooksRecheck {
+	if c.loaded && s.now().Sub(c.checked) < hooksRecheck {
 		f := c.flow
 		c.mu.RUnlock()
 		return f, nil
@@ -50,7 +51,7 @@ func (s *Server) flow(ctx context.Context) (*hooks.Flow, error) {
 	c.mu.RUnlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.loaded && time.Since(c.checked) < hooksRecheck {
+	if c.loaded && s.now().Sub(c.checked) < hooksRecheck {
 		return c.flow, nil
 	}
 	v, err := s.store.HooksVersion(ctx)
@@ -64,7 +65,7 @@ func (s *Server) flow(ctx context.Context) (*hooks.Flow, error) {
 		}
 		c.flow, c.version, c.loaded = f, v, true
 	}
-	c.checked = time.Now()
+	c.checked = s.now()
 	return c.flow, nil
 }
 

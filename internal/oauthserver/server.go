@@ -84,6 +84,8 @@ type Server struct {
 	ticketKey   []byte
 	notifier    deliver.Notifier
 	adminEmails []string
+	// sending counts notices being delivered in the background (see Flush).
+	sending inFlight
 }
 
 // New returns a Server for cfg.

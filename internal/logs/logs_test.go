@@ -13,15 +13,22 @@ import (
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
 )
 
-func TestSinkWritesAndFlushes(t *testing.T) {
+// openStore is a migrated SQLite store in a temporary file, closed when the test ends.
+func openStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
 	st, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "l.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	if err := st.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+func TestSinkWritesAndFlushes(t *testing.T) {
+	st := openStore(t)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now })
 	for _, typ := range []string{"sepft", "fp", "fepft"} {
@@ -48,14 +55,7 @@ func TestSinkWritesAndFlushes(t *testing.T) {
 // TestSinkKeepsEventsBesideABadOne: an event the store refuses (its ID is taken) costs only
 // itself, whether or not it was written in the same batch as the others.
 func TestSinkKeepsEventsBesideABadOne(t *testing.T) {
-	st, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	if err := st.AppendLog(t.Context(), store.LogEvent{ID: "taken", Type: "s", Date: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +82,7 @@ func TestSinkKeepsEventsBesideABadOne(t *testing.T) {
 // TestSinkFlush: after Flush every event emitted before it is in the store, while the sink
 // stays open; rounds of different sizes cross batch boundaries and the batching delay.
 func TestSinkFlush(t *testing.T) {
-	st, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	s := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	defer s.Close(context.Background())
 	if err := s.Flush(t.Context()); err != nil {
@@ -130,14 +123,7 @@ func (g gatedLogs) AppendLogs(ctx context.Context, es []store.LogEvent) error {
 // TestSinkFlushWaitsForTheWrite: Flush returns only once the store has the event, and ends
 // with its context when the store does not answer.
 func TestSinkFlushWaitsForTheWrite(t *testing.T) {
-	st, err := sqlstore.Open(t.Context(), "sqlite://"+filepath.Join(t.TempDir(), "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
 	g := gatedLogs{Logs: st, entered: make(chan struct{}), release: make(chan struct{})}
 	s := New(g, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	s.Emit(store.LogEvent{Type: "fp"})

@@ -30,6 +30,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// steppedLogs tells the test on polls each time followLogs starts a poll, so that the test
+// counts polls instead of sleeping.
+type steppedLogs struct {
+	store.Logs
+	polls chan<- struct{}
+}
+
+func (s steppedLogs) ListLogs(ctx context.Context, f store.LogFilter) ([]store.LogEvent, error) {
+	select {
+	case s.polls <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Logs.ListLogs(ctx, f)
+}
+
 func TestFollowLogs(t *testing.T) {
 	st, err := sqlstore.Open(t.Context(), "sqlite::memory:")
 	if err != nil {
@@ -47,24 +63,29 @@ func TestFollowLogs(t *testing.T) {
 	}
 	add("e1", "fp", 0)
 	ctx, cancel := context.WithCancel(t.Context())
+	polls := make(chan struct{})
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- followLogs(ctx, st, store.LogFilter{Type: "fp"}, 10*time.Millisecond, &out, true) }()
-	waitFor := func(n int) {
+	go func() {
+		done <- followLogs(ctx, steppedLogs{st, polls}, store.LogFilter{Type: "fp"}, time.Millisecond, &out, true)
+	}()
+	// polled waits for n more polls to have written their output (a poll has when the next
+	// one starts) and checks the lines written so far.
+	polled := func(n, wantLines int) {
 		t.Helper()
-		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			if strings.Count(out.String(), "\n") >= n {
-				return
-			}
+		for range n + 1 {
+			<-polls
 		}
-		t.Fatalf("follow output: got %q, want %d lines", out.String(), n)
+		if got := strings.Count(out.String(), "\n"); got != wantLines {
+			t.Fatalf("follow output: got %q, want %d lines", out.String(), wantLines)
+		}
 	}
-	waitFor(1)
+	polled(1, 1)
 	add("e2", "fp", 0) // same date as e1: still new
 	add("e3", "sepft", time.Second)
 	add("e4", "fp", 2*time.Second)
-	waitFor(3)
-	time.Sleep(50 * time.Millisecond) // a few more polls must not repeat anything
+	polled(1, 3)
+	polled(3, 3) // more polls must not repeat anything
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("followLogs: %v", err)

@@ -612,18 +612,6 @@ func (d *tenantDecoder) decodeFile(data []byte) *TenantFile {
 	return tf
 }
 
-// lenient decodes a section that is not applied yet into its typed form for later use; it is
-// reported as ignored when not empty, and a shape that does not fit is not an error.
-func (d *tenantDecoder) lenient(n *yaml.Node, path string, dst any) {
-	n = d.resolve(n)
-	if isEmpty(n) {
-		return
-	}
-	d.ignore(path, "")
-	_ = n.Decode(dst) // yaml's decoder bounds alias expansion itself
-
-}
-
 // hooks decodes the rules, actions and triggers sections, which Apply stores (package hooks
 // runs them).
 func (d *tenantDecoder) hooks(n *yaml.Node, path string, dst any) {

@@ -105,5 +105,11 @@ func (s *Sink) write(batch []store.LogEvent) {
 	}
 }
 
+// Flush waits (until ctx ends) until every event Emit accepted before the call has been
+// mirrored to the process log and appended to the store (or given up on with a warning),
+// without waiting out the batching delay. Tests call it, instead of polling the store or
+// sleeping, before they read the tenant log or assert that an event was not written.
+func (s *Sink) Flush(ctx context.Context) error { return s.q.flush(ctx) }
+
 // Close stops accepting events and waits (until ctx ends) for queued ones to be written.
 func (s *Sink) Close(ctx context.Context) error { return s.q.close(ctx) }

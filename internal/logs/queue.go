@@ -18,13 +18,23 @@ type queue struct {
 	mu      sync.RWMutex  // guards closed against put racing close
 	closed  bool
 	dropped atomic.Int64
+
+	// What flush waits on: accepted counts the events put queued, handled those drain has
+	// finished with; progress is closed (and replaced) whenever handled grows, and kick asks
+	// drain to hand over what is queued without waiting out its batching delay.
+	accepted atomic.Int64
+	fmu      sync.Mutex // guards handled and progress
+	handled  int64
+	progress chan struct{}
+	kick     chan struct{}
 }
 
 // queueLen is how many events wait at most; beyond it they are dropped.
 const queueLen = 4096
 
 func newQueue() *queue {
-	return &queue{ch: make(chan store.LogEvent, queueLen), done: make(chan struct{})}
+	return &queue{ch: make(chan store.LogEvent, queueLen), done: make(chan struct{}),
+		progress: make(chan struct{}), kick: make(chan struct{}, 1)}
 }
 
 // put queues e without blocking.
@@ -37,6 +47,7 @@ func (q *queue) put(e store.LogEvent) {
 	}
 	select {
 	case q.ch <- e:
+		q.accepted.Add(1)
 	default:
 		q.dropped.Add(1)
 	}
@@ -82,9 +93,39 @@ func (q *queue) drain(max int, delay time.Duration, fn func([]store.LogEvent)) {
 				batch = append(batch, e)
 			case <-expired:
 				break collect
+			case <-q.kick:
+				expired = nil // flush: take what is queued, wait for nothing more
 			}
 		}
 		fn(batch)
+		q.fmu.Lock()
+		q.handled += int64(len(batch))
+		close(q.progress)
+		q.progress = make(chan struct{})
+		q.fmu.Unlock()
+	}
+}
+
+// flush waits (until ctx ends) for drain to finish with every event put queued before the
+// call. Events put after the call may be handled too; flush does not wait for them.
+func (q *queue) flush(ctx context.Context) error {
+	target := q.accepted.Load()
+	select {
+	case q.kick <- struct{}{}:
+	default: // a kick is already pending
+	}
+	for {
+		q.fmu.Lock()
+		handled, progress := q.handled, q.progress
+		q.fmu.Unlock()
+		if handled >= target {
+			return nil
+		}
+		select {
+		case <-progress:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

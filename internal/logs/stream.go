@@ -163,5 +163,10 @@ func (s *Stream) post(body []byte) error {
 	return s.o.Webhook.Post(ctx, body)
 }
 
+// Flush waits (until ctx ends) until every event Send accepted before the call has been
+// written to the stream's destinations (or counted as dropped when delivery failed). Events a
+// Sink tees to the stream reach it within Emit, so Flush after the sink's Emit covers them.
+func (s *Stream) Flush(ctx context.Context) error { return s.q.flush(ctx) }
+
 // Close stops accepting events and waits (until ctx ends) for queued ones to be sent.
 func (s *Stream) Close(ctx context.Context) error { return s.q.close(ctx) }

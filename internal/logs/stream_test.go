@@ -75,3 +75,24 @@ func TestStreamThroughSink(t *testing.T) {
 		t.Errorf("webhook down: got %d posts, %d dropped, want 1 and 1", down.calls, st.Dropped())
 	}
 }
+
+// TestStreamFlush: what a sink emitted before the stream's Flush is on the stream after it,
+// while both stay open.
+func TestStreamFlush(t *testing.T) {
+	var out lockedBuffer
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := logs.NewStream(logs.StreamOptions{Writer: &out, Logger: quiet})
+	defer st.Close(context.Background())
+	sink := logs.New(nil, quiet, nil)
+	defer sink.Close(context.Background())
+	sink.Tee(st.Send)
+	for round := 1; round <= 20; round++ {
+		sink.Emit(store.LogEvent{Type: "fp"})
+		if err := st.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(out.String(), "\n"); got != round {
+			t.Fatalf("after %d events and Flush: got %d lines on the stream", round, got)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -81,47 +80,6 @@ func blockedBF(user, pass, ip string) attempt {
 	return attempt{user, pass, ip, http.StatusTooManyRequests, "too_many_attempts", bruteForceText}
 }
 
-// settledLogs returns the tenant log events of typ once every event emitted so far is stored.
-// A request emits its events before it answers, and the sink writes them in order through one
-// writer, so once a marker emitted after the last answer is in the store, every earlier event
-// is too: no sleep, and no event still on its way can be missed.
-// TODO: use the log sink's flush hook (logs.Sink Flush) once internal/logs has it.
-func (e *env) settledLogs(typ string) []store.LogEvent {
-	e.t.Helper()
-	marker := store.LogEvent{ID: store.NewID("", 16), Type: "test_settled"}
-	e.sink.Emit(marker)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		evs, err := e.st.ListLogs(e.t.Context(), store.LogFilter{Type: marker.Type})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if slices.ContainsFunc(evs, func(ev store.LogEvent) bool { return ev.ID == marker.ID }) {
-			break
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatal("the tenant log did not store a marker event within 10 s")
-		}
-	}
-	evs, err := e.st.ListLogs(e.t.Context(), store.LogFilter{Type: typ})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return evs
-}
-
-// waitLogs polls the tenant log until it holds want events of typ (or 2 s have passed).
-func (e *env) waitLogs(typ string, want int) []store.LogEvent {
-	e.t.Helper()
-	var evs []store.LogEvent
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		evs, _ = e.st.ListLogs(e.t.Context(), store.LogFilter{Type: typ})
-		if len(evs) >= want {
-			break
-		}
-	}
-	return evs
-}
-
 func TestBruteForceProtection(t *testing.T) {
 	const ip1, ip2 = "203.0.113.10", "203.0.113.11"
 	tests := []struct {
@@ -159,7 +117,7 @@ func TestBruteForceProtection(t *testing.T) {
 				e.setAttackProtection(tc.settings)
 			}
 			e.attempts(tc.attempts)
-			if evs := e.settledLogs("limit_wc"); len(evs) != tc.wantWC {
+			if evs := e.tenantLogs("limit_wc"); len(evs) != tc.wantWC {
 				t.Errorf("limit_wc events: got %d, want %d", len(evs), tc.wantWC)
 			}
 		})
@@ -188,7 +146,7 @@ func TestSuspiciousIPThrottling(t *testing.T) {
 		attempt{aliceEmail, alicePass, ip, http.StatusTooManyRequests, "too_many_attempts", ipThrottleText},
 		right(aliceEmail, alicePass, "198.51.100.8"))
 	e.attempts(list)
-	if evs := e.settledLogs("limit_mu"); len(evs) != 1 || evs[0].IP != ip {
+	if evs := e.tenantLogs("limit_mu"); len(evs) != 1 || evs[0].IP != ip {
 		t.Errorf("limit_mu events: got %+v, want one for %s", evs, ip)
 	}
 	// One token comes back every 864 s.
@@ -232,7 +190,7 @@ func TestBreachedPassword(t *testing.T) {
 			e.attempts([]attempt{a})
 			// A wrong password is never reported as breached.
 			e.attempts(wrong("leaky@example.com", "192.0.2.50", 1))
-			if evs := e.settledLogs("pwd_leak"); len(evs) != tc.wantLeak {
+			if evs := e.tenantLogs("pwd_leak"); len(evs) != tc.wantLeak {
 				t.Errorf("pwd_leak events: got %d, want %d", len(evs), tc.wantLeak)
 			}
 		})

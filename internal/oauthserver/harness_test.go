@@ -68,7 +68,6 @@ type env struct {
 	box    *seal.Box
 	hasher *password.Hasher
 	clock  *clock
-	sink   *logs.Sink // the tenant log, asynchronous: see settledLogs
 	srv    *httptest.Server
 	issuer string
 	keys   *token.Keys
@@ -76,6 +75,8 @@ type env struct {
 	bob    string
 	// mfaSender delivers MFA codes; a test may point it at a real sender.
 	mfaSender *switchSender
+	server    *oauthserver.Server
+	sink      *logs.Sink
 }
 
 var cheap = password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
@@ -126,7 +127,8 @@ func newEnv(t testing.TB, opts ...func(*oauthserver.Config)) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	e.srv.Config.Handler = oauthserver.New(cfg).Handler()
+	e.server = oauthserver.New(cfg)
+	e.srv.Config.Handler = e.server.Handler()
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 
@@ -149,6 +151,28 @@ func newEnv(t testing.TB, opts ...func(*oauthserver.Config)) *env {
 	e.alice = e.mustUser(store.User{Connection: connName, Email: aliceEmail, EmailVerified: true, Name: "Alice Liddell", Nickname: "alice"}, alicePass)
 	e.bob = e.mustUser(store.User{Connection: connName, Email: bobEmail, Username: "bob"}, bobPass)
 	return e
+}
+
+// flush waits for what the requests so far left running (notices, tenant log events), so
+// that a test reads the outbox or the tenant log, or asserts that nothing was sent, only
+// once all of it is done.
+func (e *env) flush() {
+	e.t.Helper()
+	if err := e.server.Flush(e.t.Context()); err != nil {
+		e.t.Fatalf("flushing the server's background work: %v", err)
+	}
+}
+
+// tenantLogs returns the tenant log events of type typ (every type when empty), newest first,
+// once everything emitted so far is written.
+func (e *env) tenantLogs(typ string) []store.LogEvent {
+	e.t.Helper()
+	e.flush()
+	evs, err := e.st.ListLogs(e.t.Context(), store.LogFilter{Type: typ, Limit: 1000})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return evs
 }
 
 type dirs struct {

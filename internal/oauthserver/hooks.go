@@ -39,10 +39,11 @@ var (
 )
 
 // flow returns the current flow of a trigger (c is that trigger's cache), re-reading the
-// store at most every hooksRecheck.
+// store at most every hooksRecheck of the server's clock (so that a test steps past it
+// instead of sleeping).
 func (s *Server) flow(ctx context.Context, c *hookCache, trigger string) (*hooks.Flow, error) {
 	c.mu.RLock()
-	if c.loaded && time.Since(c.checked) < hooksRecheck {
+	if c.loaded && s.now().Sub(c.checked) < hooksRecheck {
 		f := c.flow
 		c.mu.RUnlock()
 		return f, nil
@@ -50,7 +51,7 @@ func (s *Server) flow(ctx context.Context, c *hookCache, trigger string) (*hooks
 	c.mu.RUnlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.loaded && time.Since(c.checked) < hooksRecheck {
+	if c.loaded && s.now().Sub(c.checked) < hooksRecheck {
 		return c.flow, nil
 	}
 	v, err := s.store.HooksVersion(ctx)
@@ -64,7 +65,7 @@ func (s *Server) flow(ctx context.Context, c *hookCache, trigger string) (*hooks
 		}
 		c.flow, c.version, c.loaded = f, v, true
 	}
-	c.checked = time.Now()
+	c.checked = s.now()
 	return c.flow, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/guard"
@@ -136,11 +137,71 @@ func (s *Server) deliver(n deliver.Notice, who, id string) {
 	if s.notifier == nil {
 		return
 	}
+	s.sending.add()
 	go func() {
+		defer s.sending.done()
 		ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
 		defer cancel()
 		if err := s.notifier.Notify(ctx, n); err != nil {
 			s.log.Warn("attack-protection notice not delivered", "kind", n.Kind, who, id, "err", err)
 		}
 	}()
+}
+
+// inFlight counts background deliveries so that Flush can wait for them. Unlike a
+// sync.WaitGroup it may be waited on while requests start new deliveries, and the wait ends
+// with a context.
+type inFlight struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to zero; nil while n is zero
+}
+
+func (f *inFlight) add() {
+	f.mu.Lock()
+	if f.n == 0 {
+		f.idle = make(chan struct{})
+	}
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inFlight) done() {
+	f.mu.Lock()
+	if f.n--; f.n == 0 {
+		close(f.idle)
+		f.idle = nil
+	}
+	f.mu.Unlock()
+}
+
+// wait returns once nothing is in flight, or with ctx's error.
+func (f *inFlight) wait(ctx context.Context) error {
+	f.mu.Lock()
+	idle := f.idle
+	f.mu.Unlock()
+	if idle == nil {
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush waits (until ctx ends) for what requests leave running behind their answers: the
+// attack-protection notices being delivered, then the tenant log events emitted so far when
+// the EventSink can flush (logs.Sink can). The server never needs it; tests call it before
+// they read the outbox or the tenant log, or assert that nothing was sent or logged, so that
+// they wait on the work itself rather than sleep.
+func (s *Server) Flush(ctx context.Context) error {
+	if err := s.sending.wait(ctx); err != nil {
+		return err
+	}
+	if f, ok := s.events.(interface{ Flush(context.Context) error }); ok {
+		return f.Flush(ctx)
+	}
+	return nil
 }

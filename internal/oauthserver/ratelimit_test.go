@@ -24,7 +24,7 @@ func withRateLimits(l oauthserver.RateLimits) func(*oauthserver.Config) {
 // logCount counts the tenant log events of typ emitted so far.
 func (e *env) logCount(typ string) int {
 	e.t.Helper()
-	return len(e.settledLogs(typ))
+	return len(e.tenantLogs(typ))
 }
 
 func TestSameUserIPRateLimit(t *testing.T) {
@@ -228,7 +228,7 @@ func TestTrustedProxies(t *testing.T) {
 			if r := e.postForm("/oauth/token", passwordForm(), "X-Forwarded-For", tc.xff); r.Status != http.StatusTooManyRequests {
 				t.Fatalf("after 2 failures: got %d %s, want 429", r.Status, r.Raw)
 			}
-			evs := e.settledLogs("fp")
+			evs := e.tenantLogs("fp")
 			if len(evs) == 0 || evs[0].IP != tc.wantIP || evs[0].ClientIP != tc.wantIP {
 				t.Fatalf("fp events: got %+v, want ip and client_ip %s", evs, tc.wantIP)
 			}

@@ -96,6 +96,8 @@ type Server struct {
 	origin string
 	// origins is this node's copy of the tenant's web origins, for preflights (cors.go).
 	origins originCache
+	// sending counts notices being delivered in the background (see Flush).
+	sending inFlight
 }
 
 // New returns a Server for cfg.

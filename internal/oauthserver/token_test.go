@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,9 +102,12 @@ func TestTokenErrors(t *testing.T) {
 		{name: "rate limit", opts: []func(*oauthserver.Config){withRateLimits(oauthserver.RateLimits{PerIP: 1})},
 			setup: func(e *env) { e.login() }, form: passwordForm(), status: 429, code: "too_many_requests", desc: rateLimitedText},
 	}
-	var bodies strings.Builder
+	// The exact bytes of every error body, as SDKs see them: one golden file per case, so that
+	// a case runs alone (-run TestTokenErrors/name) and -update rewrites only the cases it ran.
+	ran := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			ran[goldenName(tt.name)] = true
 			e := newEnv(t, tt.opts...)
 			if tt.setup != nil {
 				tt.setup(e)
@@ -121,11 +125,12 @@ func TestTokenErrors(t *testing.T) {
 			if got := r.Header.Get("Cache-Control"); got != "no-store" {
 				t.Errorf("Cache-Control = %q, want no-store", got)
 			}
-			fmt.Fprintf(&bodies, "%s\n%d %s\n", tt.name, r.Status, r.Raw)
+			golden(t, filepath.Join("token-errors", goldenName(tt.name)), fmt.Appendf(nil, "%d %s", r.Status, r.Raw))
 		})
 	}
-	// The exact bytes of every error body, as SDKs see them.
-	golden(t, "token-errors.golden", []byte(bodies.String()))
+	if len(ran) == len(tests) {
+		staleGoldens(t, "token-errors", ran)
+	}
 }
 
 // noRefreshClient adds the public client "no-refresh", which may not use the refresh_token

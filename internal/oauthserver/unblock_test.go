@@ -1,6 +1,8 @@
 package oauthserver_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -28,25 +30,25 @@ func outboxEnv(t *testing.T, opts ...func(*oauthserver.Config)) (*env, string) {
 	return e, dir
 }
 
-// waitMail waits for the outbox to hold n messages and returns them, oldest first.
-func waitMail(t *testing.T, dir string, n int) []string {
-	t.Helper()
-	var files []string
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if files, _ = filepath.Glob(filepath.Join(dir, "*.eml")); len(files) >= n {
-			break
-		}
+// outbox returns the messages in the outbox dir, oldest first, once the notices the requests
+// so far caused are delivered, and fails the test unless there are n.
+func (e *env) outbox(dir string, n int) []string {
+	e.t.Helper()
+	e.flush()
+	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil {
+		e.t.Fatal(err)
 	}
 	var out []string
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			t.Fatal(err)
+			e.t.Fatal(err)
 		}
 		out = append(out, string(b))
 	}
 	if len(out) != n {
-		t.Fatalf("outbox: got %d messages, want %d", len(out), n)
+		e.t.Fatalf("outbox: got %d messages, want %d", len(out), n)
 	}
 	return out
 }
@@ -87,7 +89,7 @@ func TestUnblockLink(t *testing.T) {
 	const ip = "192.0.2.60"
 	e, dir := outboxEnv(t)
 	e.blockAlice(ip, 3)
-	mail := waitMail(t, dir, 1)[0]
+	mail := e.outbox(dir, 1)[0]
 	if !strings.Contains(mail, "To: "+aliceEmail) || !strings.Contains(mail, ip) {
 		t.Fatalf("notice: got %q, want it addressed to alice and naming %s", mail, ip)
 	}
@@ -119,7 +121,7 @@ func TestUnblockLink(t *testing.T) {
 		t.Fatalf("POST ticket: got %d %q, want the unblocked page", status, body)
 	}
 	e.attempts([]attempt{right(aliceEmail, alicePass, ip)})
-	evs := e.waitLogs("ublkdu", 1)
+	evs := e.tenantLogs("ublkdu")
 	if len(evs) != 1 || evs[0].UserID != e.alice {
 		t.Fatalf("ublkdu events: got %+v, want one for alice", evs)
 	}
@@ -148,7 +150,7 @@ func TestUnblockLinkRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e, dir := outboxEnv(t)
 			e.blockAlice(ip, 2)
-			u, _ := url.Parse(linkRE.FindString(waitMail(t, dir, 1)[0]))
+			u, _ := url.Parse(linkRE.FindString(e.outbox(dir, 1)[0]))
 			ticket := tc.ticket(e, u.Query().Get("ticket"))
 			if status, _, body := e.page(http.MethodGet, e.srv.URL+"/unblock?"+url.Values{"ticket": {ticket}}.Encode(), nil); status != http.StatusBadRequest || strings.Contains(body, "<form") {
 				t.Errorf("GET: got %d %q, want 400 without a form", status, body)
@@ -180,15 +182,12 @@ func TestBlockNotices(t *testing.T) {
 			e.setAttackProtection(tc.settings)
 			e.attempts(wrong(tc.user, "192.0.2.62", 2))
 			if tc.wantMail > 0 {
-				if mail := waitMail(t, dir, tc.wantMail)[0]; !strings.Contains(mail, "To: "+bobEmail) {
+				if mail := e.outbox(dir, tc.wantMail)[0]; !strings.Contains(mail, "To: "+bobEmail) {
 					t.Errorf("notice: got %q, want it to %s", mail, bobEmail)
 				}
 				return
 			}
-			time.Sleep(200 * time.Millisecond)
-			if files, _ := filepath.Glob(filepath.Join(dir, "*.eml")); len(files) != 0 {
-				t.Errorf("outbox: got %d messages, want none", len(files))
-			}
+			e.outbox(dir, 0)
 		})
 	}
 }
@@ -198,10 +197,11 @@ func TestUnblockLinkBySMTP(t *testing.T) {
 	e := newEnv(t, func(c *oauthserver.Config) { c.Notifier = deliver.SMTPSender{Addr: addr, From: "sesame@example.com"} })
 	e.trustForwardedFor()
 	e.blockAlice("192.0.2.63", 2)
+	e.flush() // the relay hands a message over before it accepts it
 	var mail string
 	select {
 	case mail = <-msgs:
-	case <-time.After(3 * time.Second):
+	default:
 		t.Fatal("no mail reached the SMTP server")
 	}
 	// Quoted-printable is not used: the link is one line as sent.
@@ -237,13 +237,10 @@ func TestAdminNotification(t *testing.T) {
 				e.attempts(wrong("user"+string(rune('a'+i))+"@example.com", ip, 1))
 			}
 			if tc.wantMail == 0 {
-				time.Sleep(200 * time.Millisecond)
-				if files, _ := filepath.Glob(filepath.Join(dir, "*.eml")); len(files) != 0 {
-					t.Errorf("outbox: got %d messages, want none", len(files))
-				}
+				e.outbox(dir, 0)
 				return
 			}
-			mails := strings.Join(waitMail(t, dir, tc.wantMail), "\n")
+			mails := strings.Join(e.outbox(dir, tc.wantMail), "\n")
 			for _, want := range []string{"To: ops@example.com", "To: sec@example.com", ip, "Suspicious login activity"} {
 				if !strings.Contains(mails, want) {
 					t.Errorf("notices: got %q, want them to contain %q", mails, want)
@@ -256,14 +253,13 @@ func TestAdminNotification(t *testing.T) {
 func TestUnblockNoticesAreRateLimited(t *testing.T) {
 	e, dir := outboxEnv(t)
 	e.blockAlice("192.0.2.70", 2)
-	waitMail(t, dir, 1)
+	e.outbox(dir, 1)
 	// Blocked again from another address within the hour: the first link releases that too.
 	e.attempts(append(wrong(aliceEmail, "192.0.2.71", 2), blockedBF(aliceEmail, alicePass, "192.0.2.71")))
-	time.Sleep(200 * time.Millisecond)
-	waitMail(t, dir, 1)
+	e.outbox(dir, 1)
 	e.clock.Advance(time.Hour)
 	e.attempts(wrong(aliceEmail, "192.0.2.72", 2))
-	waitMail(t, dir, 2)
+	e.outbox(dir, 2)
 }
 
 func TestBreachedPasswordNotices(t *testing.T) {
@@ -295,13 +291,10 @@ func TestBreachedPasswordNotices(t *testing.T) {
 			// Two logins: the second notice of the hour is not sent.
 			e.attempts([]attempt{a, a})
 			if len(tc.wantTo) == 0 {
-				time.Sleep(200 * time.Millisecond)
-				if files, _ := filepath.Glob(filepath.Join(dir, "*.eml")); len(files) != 0 {
-					t.Errorf("outbox: got %d messages, want none", len(files))
-				}
+				e.outbox(dir, 0)
 				return
 			}
-			mails := waitMail(t, dir, len(tc.wantTo))
+			mails := e.outbox(dir, len(tc.wantTo))
 			all := strings.Join(mails, "\n")
 			for _, to := range tc.wantTo {
 				if !strings.Contains(all, "To: "+to) {
@@ -316,4 +309,48 @@ func TestBreachedPasswordNotices(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gatedNotifier holds each notice until the test releases it.
+type gatedNotifier struct {
+	entered chan deliver.Notice
+	release chan struct{}
+}
+
+func (g gatedNotifier) Notify(_ context.Context, n deliver.Notice) error {
+	g.entered <- n
+	<-g.release
+	return nil
+}
+
+// TestFlushWaitsForNotices: Server.Flush returns only once the notice a blocked login caused
+// is delivered, and with its context's error while the delivery hangs.
+func TestFlushWaitsForNotices(t *testing.T) {
+	g := gatedNotifier{entered: make(chan deliver.Notice, 1), release: make(chan struct{})}
+	e := newEnv(t, func(c *oauthserver.Config) { c.Notifier = g })
+	e.trustForwardedFor()
+	e.blockAlice("192.0.2.64", 2)
+	flushed := make(chan error, 1)
+	go func() { flushed <- e.server.Flush(context.Background()) }()
+	if n := <-g.entered; n.Kind != "unblock" || n.To != aliceEmail {
+		t.Fatalf("notice: got %s to %s, want unblock to %s", n.Kind, n.To, aliceEmail)
+	}
+	if err := e.sink.Flush(t.Context()); err != nil { // the login's events are written
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := e.server.Flush(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Flush with an ended context while the notice hangs: got %v, want context.Canceled", err)
+	}
+	select {
+	case err := <-flushed:
+		t.Fatalf("Flush returned (%v) while the notice was still being delivered", err)
+	default:
+	}
+	close(g.release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	e.flush() // nothing in flight: returns at once
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -169,20 +168,20 @@ func checkStream(t *testing.T, got string, secrets []string) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+// flush waits for srv's background work: the tests read the stream, the store and the outbox
+// only once everything their requests caused has reached them.
+func flush(t *testing.T, srv *Server) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
+	if err := srv.Flush(t.Context()); err != nil {
+		t.Fatalf("flushing the server: %v", err)
 	}
 }
 
 func TestLogStreamStdout(t *testing.T) {
 	var out syncBuffer
-	_, ts := openWith(t, func(c *config.Server) { c.LogStream = "stdout" }, Options{Stdout: &out})
+	srv, ts := openWith(t, func(c *config.Server) { c.LogStream = "stdout" }, Options{Stdout: &out})
 	secrets := exchange(t, ts.URL)
-	waitFor(t, "4 streamed events", func() bool { return strings.Count(out.String(), "\n") >= 4 })
+	flush(t, srv)
 	checkStream(t, out.String(), secrets)
 }
 
@@ -197,9 +196,9 @@ func TestLogStreamWebhook(t *testing.T) {
 	}))
 	defer hook.Close()
 	var out syncBuffer
-	_, ts := openWith(t, func(c *config.Server) { c.LogStream, c.LogStreamURL = "webhook", hook.URL }, Options{Stdout: &out})
+	srv, ts := openWith(t, func(c *config.Server) { c.LogStream, c.LogStreamURL = "webhook", hook.URL }, Options{Stdout: &out})
 	secrets := exchange(t, ts.URL)
-	waitFor(t, "4 events at the webhook", func() bool { return strings.Count(got.String(), "\n") >= 4 })
+	flush(t, srv)
 	checkStream(t, got.String(), secrets)
 	if out.String() != "" {
 		t.Errorf("stdout got %q, want nothing (webhook only)", out.String())
@@ -236,18 +235,15 @@ func TestLogRetention(t *testing.T) {
 			}
 			seed.Close()
 			srv, _ := openWith(t, func(c *config.Server) { c.DB, c.LogRetention = dsn, tc.retention }, Options{})
+			flush(t, srv)
+			evs, err := srv.Store.ListLogs(t.Context(), store.LogFilter{Type: "fp"})
+			if err != nil {
+				t.Fatal(err)
+			}
 			var kept []string
-			waitFor(t, "the purge", func() bool {
-				evs, err := srv.Store.ListLogs(context.Background(), store.LogFilter{Type: "fp"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				kept = kept[:0]
-				for _, e := range evs {
-					kept = append(kept, e.ID)
-				}
-				return len(kept) == len(tc.wantKept)
-			})
+			for _, e := range evs {
+				kept = append(kept, e.ID)
+			}
 			if strings.Join(kept, ",") != strings.Join(tc.wantKept, ",") {
 				t.Errorf("kept %v, want %v", kept, tc.wantKept)
 			}

@@ -37,15 +37,15 @@ func TestProtectionSettingsWired(t *testing.T) {
 	if res := post(streamPassword, "198.51.100.1"); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("blocked client: got %d, want 429", res.StatusCode)
 	}
-	var mail []byte
-	waitFor(t, "the unblock mail", func() bool {
-		files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
-		if len(files) == 0 {
-			return false
-		}
-		mail, _ = os.ReadFile(files[0])
-		return true
-	})
+	flush(t, srv)
+	files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("outbox: got %d messages, want the unblock mail", len(files))
+	}
+	mail, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(string(mail), srv.Issuer+"unblock?ticket=") || !strings.Contains(string(mail), "198.51.100.1") {
 		t.Errorf("mail: got %q, want a link to %sunblock and the client's IP", mail, srv.Issuer)
 	}

@@ -52,6 +52,10 @@ type Options struct {
 	PasswordConcurrency int
 	// Stdout receives the tenant log stream of log_stream: stdout; nil means os.Stdout.
 	Stdout io.Writer
+
+	// keyTicks, when set, drives housekeeping's check for keys of new APIs instead of its 2 s
+	// ticker, so that a test steps it rather than waits.
+	keyTicks <-chan time.Time
 }
 
 // Server is a running Sesame node's services.
@@ -71,6 +75,10 @@ type Server struct {
 	tlsCert *tls.Certificate
 	stop    chan struct{}
 	wg      sync.WaitGroup
+	oauth   *oauthserver.Server
+	// purged is closed once housekeeping's purge at start is done (see Flush).
+	purged   chan struct{}
+	keyTicks <-chan time.Time // see Options
 }
 
 // Open builds a Server: store (migrated if asked), sealing box, signing keys (generated on
@@ -139,7 +147,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 			Parallelism: 1,
 		}, opts.PasswordConcurrency),
 		log:  log,
-		stop: make(chan struct{}),
+		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
 	}
 	if err := s.ensureKeys(ctx); err != nil {
 		return fail(err)
@@ -181,6 +189,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		AdminEmails:      cfg.AdminEmailList(),
 		IPv6ClientPrefix: cfg.IPv6ClientPrefix,
 	})
+	s.oauth = oauth
 	mux := http.NewServeMux()
 	mux.Handle("/", oauth.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -252,13 +261,18 @@ func (s *Server) housekeeping(now func() time.Time, retention time.Duration) {
 	purgeTick := time.NewTicker(time.Hour)
 	defer keyTick.Stop()
 	defer purgeTick.Stop()
+	keyTicks := keyTick.C
+	if s.keyTicks != nil {
+		keyTicks = s.keyTicks
+	}
 	// A first purge at start: a node restarted more often than hourly still prunes.
 	s.purge(now(), retention)
+	close(s.purged)
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-keyTick.C:
+		case <-keyTicks:
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := s.ensureKeys(ctx); err != nil {
 				s.log.Warn("ensuring signing keys", "err", err)
@@ -297,6 +311,25 @@ func (s *Server) calibrateHasher() {
 			s.log.Warn("calibrating password verification time", "connection", c.Name, "err", err)
 		}
 	}
+}
+
+// Flush waits (until ctx ends) for the work this node left running in the background: the
+// purge at start, then what requests left behind their answers (notices being delivered,
+// tenant log events not yet in the store; see oauthserver.Server.Flush), then events not yet
+// on the log stream. The server never needs it; tests call it instead of polling.
+func (s *Server) Flush(ctx context.Context) error {
+	select {
+	case <-s.purged:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := s.oauth.Flush(ctx); err != nil {
+		return err
+	}
+	if s.Stream != nil { // after the sink: it tees events to the stream as they are emitted
+		return s.Stream.Flush(ctx)
+	}
+	return nil
 }
 
 // purge deletes what has outlived its use at t: dead refresh-token families, tenant log

@@ -31,7 +31,7 @@ const (
 type Directory struct {
 	users      store.Users
 	connection string
-	hasher     *password.Hasher
+	hasher     Hasher
 }
 
 var (
@@ -39,8 +39,19 @@ var (
 	_ directory.Resolver  = (*Directory)(nil)
 )
 
+// Hasher is what a Directory needs of a *password.Hasher: verifying and hashing under its bound
+// on concurrent work, failing with password.ErrOverloaded when no slot frees in time. It is an
+// interface so that a test can hold every slot for as long as it needs to.
+type Hasher interface {
+	Verify(ctx context.Context, encoded, pw string) (ok, needsRehash bool, err error)
+	VerifyDummy(ctx context.Context, pw string) error
+	Hash(ctx context.Context, pw string) (string, error)
+}
+
+var _ Hasher = (*password.Hasher)(nil)
+
 // New returns the directory of the connection named connection.
-func New(users store.Users, connection string, hasher *password.Hasher) *Directory {
+func New(users store.Users, connection string, hasher Hasher) *Directory {
 	return &Directory{users: users, connection: connection, hasher: hasher}
 }
 

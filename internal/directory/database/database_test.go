@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -229,6 +230,19 @@ func TestRehashOnLogin(t *testing.T) {
 	}
 }
 
+// fullHasher is a password hasher whose every slot stays taken: each verification fails the
+// way password.Hasher fails when no slot frees before the request's deadline.
+type fullHasher struct{ *password.Hasher }
+
+func (fullHasher) Verify(context.Context, string, string) (bool, bool, error) {
+	return false, false, fmt.Errorf("%w: %w", password.ErrOverloaded, context.DeadlineExceeded)
+}
+
+func (h fullHasher) VerifyDummy(ctx context.Context, pw string) error {
+	_, _, err := h.Verify(ctx, "", pw)
+	return err
+}
+
 func TestAuthenticateOverloaded(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -242,21 +256,9 @@ func TestAuthenticateOverloaded(t *testing.T) {
 			st := openStore(t)
 			h := password.NewHasher(cheap, 1)
 			addUser(t, st, "auth0|000000000000000000000004", conn, "alice@example.com", "alice", argonHash(t, h, "pw"), false)
-			// Hold the only hashing slot, with a verification that takes far longer than the
-			// request's deadline.
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				_, _, _ = h.Verify(context.Background(), "$argon2id$v=19$m=65536,t=4,p=1$c29tZXNhbHQ$AAAAAAAAAAAAAAAAAAAAAA", "x")
-			}()
-			defer func() { <-done }()
-			time.Sleep(20 * time.Millisecond)
-
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
-			defer cancel()
-			_, err := database.New(st, conn, h).Authenticate(ctx, tt.username, "pw")
-			if !errors.Is(err, directory.ErrOverloaded) {
-				t.Fatalf("Authenticate error = %v, want directory.ErrOverloaded", err)
+			_, err := database.New(st, conn, fullHasher{h}).Authenticate(t.Context(), tt.username, "pw")
+			if !errors.Is(err, directory.ErrOverloaded) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Authenticate error = %v, want directory.ErrOverloaded wrapping the deadline", err)
 			}
 			if errors.Is(err, directory.ErrInvalidCredentials) {
 				t.Fatalf("Authenticate error = %v also reads as invalid credentials; want only overloaded", err)

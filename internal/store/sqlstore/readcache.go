@@ -30,7 +30,8 @@ const ReadCacheTTL = time.Second
 // old row, stored it after the write's bump) is thereby never served, because the entry
 // records the generation from before its database read.
 type readCache struct {
-	ttl     time.Duration // <= 0: no caching
+	ttl     time.Duration    // <= 0: no caching
+	now     func() time.Time // the clock entries age on; nil means time.Now (tests set it)
 	gen     atomic.Uint64
 	tenant  cacheMap[store.Tenant]
 	clients cacheMap[store.Client]
@@ -66,17 +67,24 @@ func through[T any](c *readCache, m *cacheMap[T], key string, clone func(T) T, l
 	gen := c.gen.Load()
 	if v, ok := m.m.Load(key); ok {
 		e := v.(*cached[T])
-		if e.gen == gen && time.Since(e.at) < c.ttl {
+		if e.gen == gen && c.clock().Sub(e.at) < c.ttl {
 			return clone(e.v), nil
 		}
 	}
-	at := time.Now()
+	at := c.clock()
 	v, err := load()
 	if err != nil {
 		return v, err
 	}
 	m.m.Store(key, &cached[T]{v: clone(v), gen: gen, at: at})
 	return v, nil
+}
+
+func (c *readCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
 }
 
 func cloneTenant(t store.Tenant) store.Tenant {

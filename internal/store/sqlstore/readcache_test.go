@@ -1,7 +1,9 @@
 package sqlstore_test
 
 import (
+	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +25,8 @@ func TestReadCache(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := dsn(t)
 			node, other := open(t, d), open(t, d)
+			clock := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			sqlstore.SetReadCacheClock(node, clock.Now)
 			ctx := t.Context()
 			c := store.Client{ClientID: "c1", Name: "App", GrantTypes: []string{"password"}, Metadata: map[string]string{"k": "v"}}
 			if err := node.CreateClient(ctx, c); err != nil {
@@ -48,19 +52,12 @@ func TestReadCache(t *testing.T) {
 			if err := other.UpdateClient(ctx, "c1", func(c *store.Client) error { c.GrantTypes = nil; return nil }); err != nil {
 				t.Fatal(err)
 			}
-			changed := time.Now()
-			for {
-				got, err := node.GetClient(ctx, "c1")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(got.GrantTypes) == 0 {
-					break
-				}
-				if time.Since(changed) > sqlstore.ReadCacheTTL+time.Second {
-					t.Fatalf("%v after another store's update: still grant types %v", time.Since(changed), got.GrantTypes)
-				}
-				time.Sleep(20 * time.Millisecond)
+			if got, _ := node.GetClient(ctx, "c1"); len(got.GrantTypes) != 1 {
+				t.Errorf("before the TTL passed: got grant types %v, want the cached [password]", got.GrantTypes)
+			}
+			clock.Advance(sqlstore.ReadCacheTTL)
+			if got, err := node.GetClient(ctx, "c1"); err != nil || len(got.GrantTypes) != 0 {
+				t.Errorf("ReadCacheTTL after another store's update: got grant types %v (%v), want none", got.GrantTypes, err)
 			}
 			// Users: a block through the same store holds at once, one by another process
 			// within the TTL.
@@ -79,34 +76,36 @@ func TestReadCache(t *testing.T) {
 			if err := other.UpdateUser(ctx, "auth0|1", func(u *store.User) error { u.Blocked = false; return nil }); err != nil {
 				t.Fatal(err)
 			}
-			changed = time.Now()
-			for {
-				u, err := node.GetUser(ctx, "auth0|1")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !u.Blocked {
-					break
-				}
-				if time.Since(changed) > sqlstore.ReadCacheTTL+time.Second {
-					t.Fatalf("%v after another store unblocked the user: still blocked", time.Since(changed))
-				}
-				time.Sleep(20 * time.Millisecond)
+			clock.Advance(sqlstore.ReadCacheTTL)
+			if u, err := node.GetUser(ctx, "auth0|1"); err != nil || u.Blocked {
+				t.Errorf("ReadCacheTTL after another store unblocked the user: got blocked %v (%v), want unblocked", u.Blocked, err)
 			}
 
 			if err := other.DeleteClient(ctx, "c1"); err != nil {
 				t.Fatal(err)
 			}
-			changed = time.Now()
-			for {
-				if _, err := node.GetClient(ctx, "c1"); err != nil {
-					break
-				}
-				if time.Since(changed) > sqlstore.ReadCacheTTL+time.Second {
-					t.Fatalf("%v after another store's delete: client still found", time.Since(changed))
-				}
-				time.Sleep(20 * time.Millisecond)
+			clock.Advance(sqlstore.ReadCacheTTL)
+			if _, err := node.GetClient(ctx, "c1"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("ReadCacheTTL after another store's delete: got %v, want store.ErrNotFound", err)
 			}
 		})
 	}
+}
+
+// fakeClock is a settable clock for the read cache.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }

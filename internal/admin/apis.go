@@ -76,6 +76,10 @@ func (s *Service) CreateAPI(ctx context.Context, in APIInput) (store.ResourceSer
 	if err := CheckAPI(rs); err != nil {
 		return store.ResourceServer{}, err
 	}
+	if s.CanonicalAudience(rs.Identifier) != rs.Identifier {
+		// Client grants for it would mean this server's Management API.
+		return store.ResourceServer{}, invalid("identifier", "%q has the form of a Management API audience (https://<host>/api/v2/), which is reserved", rs.Identifier)
+	}
 	if rs.SigningAlg == "HS256" {
 		if s.Box == nil {
 			return store.ResourceServer{}, errors.New("admin: no key-encryption key to seal the HS256 signing secret")

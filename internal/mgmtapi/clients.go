@@ -165,7 +165,7 @@ type clientBody struct {
 	JWTConfiguration               *jwtBody           `json:"jwt_configuration"`
 	RefreshToken                   *refreshTokenBody  `json:"refresh_token"`
 	IsTokenEndpointIPHeaderTrusted *bool              `json:"is_token_endpoint_ip_header_trusted"`
-	ClientMetadata                 *map[string]string `json:"client_metadata"`
+	ClientMetadata                 map[string]*string `json:"client_metadata"`
 	WebOrigins                     *[]string          `json:"web_origins"`
 	ClientAuthenticationMethods    *authMethodsBody   `json:"client_authentication_methods"`
 }
@@ -235,7 +235,14 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *Caller) er
 	set(&in.TokenEndpointAuthMethod, b.TokenEndpointAuthMethod)
 	set(&in.Secret, b.ClientSecret)
 	set(&in.IsTokenEndpointIPHeaderTrusted, b.IsTokenEndpointIPHeaderTrusted)
-	set(&in.Metadata, b.ClientMetadata)
+	for k, v := range b.ClientMetadata {
+		if v != nil {
+			if in.Metadata == nil {
+				in.Metadata = map[string]string{}
+			}
+			in.Metadata[k] = *v
+		}
+	}
 	set(&in.WebOrigins, b.WebOrigins)
 	if j := b.JWTConfiguration; j != nil {
 		set(&in.IDTokenAlg, j.Alg)
@@ -261,5 +268,140 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *Caller) er
 	v := newClientView(cl, a.tenantName(r))
 	v.ClientSecret = secret
 	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// getClient is GET /clients/{id}.
+func (a *API) getClient(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	cl, err := a.cfg.Admin.GetClient(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newClientView(cl, a.tenantName(r)))
+	return nil
+}
+
+// patchClient is PATCH /clients/{id}: only the fields given change; client_metadata merges
+// (null removes a key) and refresh_token merges, as at Auth0.
+func (a *API) patchClient(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	var b clientBody
+	if err := decodeBody(r, &b); err != nil {
+		return err
+	}
+	p := admin.ClientPatch{
+		Name: b.Name, Description: b.Description, AppType: b.AppType, GrantTypes: b.GrantTypes,
+		TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, Secret: b.ClientSecret,
+		IsTokenEndpointIPHeaderTrusted: b.IsTokenEndpointIPHeaderTrusted, Metadata: b.ClientMetadata,
+		WebOrigins: b.WebOrigins,
+	}
+	if j := b.JWTConfiguration; j != nil {
+		p.IDTokenAlg, p.IDTokenLifetime = j.Alg, j.LifetimeInSeconds
+	}
+	if b.RefreshToken != nil {
+		p.RefreshToken = b.RefreshToken.apply
+	}
+	if m := b.ClientAuthenticationMethods; m != nil && m.PrivateKeyJWT != nil {
+		creds := make([]store.ClientCredential, 0, len(m.PrivateKeyJWT.Credentials))
+		for _, cr := range m.PrivateKeyJWT.Credentials {
+			creds = append(creds, store.ClientCredential{ID: cr.ID, Name: cr.Name, PEM: cr.PEM})
+		}
+		p.Credentials = &creds
+		if p.TokenEndpointAuthMethod == nil {
+			pk := admin.AuthPrivateKey
+			p.TokenEndpointAuthMethod = &pk
+		}
+	}
+	cl, secret, err := a.cfg.Admin.UpdateClient(r.Context(), r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	v := newClientView(cl, a.tenantName(r))
+	v.ClientSecret = secret
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// deleteClient is DELETE /clients/{id}: 204.
+func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if err := a.cfg.Admin.DeleteClient(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// rotateClientSecret is POST /clients/{id}/rotate-secret: the client with its new secret.
+func (a *API) rotateClientSecret(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	id := r.PathValue("id")
+	secret, err := a.cfg.Admin.RotateClientSecret(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	cl, err := a.cfg.Admin.GetClient(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	v := newClientView(cl, a.tenantName(r))
+	v.ClientSecret = secret
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func newCredentialView(cr store.ClientCredential) credentialView {
+	return credentialView{ID: cr.ID, Name: cr.Name, CredentialType: "public_key", CreatedAt: cr.CreatedAt, UpdatedAt: cr.CreatedAt}
+}
+
+// listClientCredentials is GET /clients/{id}/credentials: a bare array, as Auth0 answers.
+func (a *API) listClientCredentials(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	cl, err := a.cfg.Admin.GetClient(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := make([]credentialView, len(cl.Credentials))
+	for i, cr := range cl.Credentials {
+		out[i] = newCredentialView(cr)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// getClientCredential is GET /clients/{id}/credentials/{credential_id}.
+func (a *API) getClientCredential(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	cl, err := a.cfg.Admin.GetClient(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(cl.Credentials, func(cr store.ClientCredential) bool { return cr.ID == r.PathValue("credential_id") })
+	if i < 0 {
+		return notFound("credential")
+	}
+	writeJSON(w, http.StatusOK, newCredentialView(cl.Credentials[i]))
+	return nil
+}
+
+// createClientCredential is POST /clients/{id}/credentials {credential_type: "public_key",
+// name, pem}: 201 with the credential. Sesame takes public keys for private_key_jwt only.
+func (a *API) createClientCredential(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	var b credentialBody
+	if err := decodeBody(r, &b); err != nil {
+		return err
+	}
+	if b.CredentialType != "" && b.CredentialType != "public_key" {
+		return badBody("'credential_type' must be public_key (Sesame keeps private_key_jwt keys only).")
+	}
+	cr, err := a.cfg.Admin.AddClientCredential(r.Context(), r.PathValue("id"), store.ClientCredential{Name: b.Name, PEM: b.PEM})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, newCredentialView(cr))
+	return nil
+}
+
+// deleteClientCredential is DELETE /clients/{id}/credentials/{credential_id}: 204.
+func (a *API) deleteClientCredential(w http.ResponseWriter, r *http.Request, c *Caller) error {
+	if err := a.cfg.Admin.DeleteClientCredential(r.Context(), r.PathValue("id"), r.PathValue("credential_id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

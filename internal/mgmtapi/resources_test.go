@@ -159,7 +159,7 @@ func TestConnections(t *testing.T) {
 	app := e.mustClient(t, admin.ClientInput{Name: "App"})
 	other := e.mustClient(t, admin.ClientInput{Name: "Other"})
 	r := e.do(t, "POST", "/connections", tok, map[string]any{"name": "Username-Password-Authentication", "strategy": "auth0",
-		"options": map[string]any{"passwordPolicy": "good", "disable_self_service_change_password": false},
+		"options":         map[string]any{"passwordPolicy": "good", "disable_self_service_change_password": false},
 		"enabled_clients": []string{app.ClientID}})
 	if r.status != 201 || r.obj(t)["strategy"] != "auth0" {
 		t.Fatalf("create: %d %s", r.status, r.raw)

@@ -125,21 +125,22 @@ func (a *API) tenantName(r *http.Request) string {
 	return t.FriendlyName
 }
 
-// listClients is GET /clients: offset paging; is_global=true lists Auth0's global client,
-// which Sesame has none of (the Deploy CLI's export reads the global client's id only to
-// leave it out), so it answers an empty list; app_type filters by a comma-separated list.
+// listClients is GET /clients: offset paging; app_type filters by a comma-separated list.
+// Sesame has no global client (Auth0's "All Applications" record, which holds the hosted login
+// page Sesame does not have), so is_global=true is refused the way the Deploy CLI skips
+// (insufficient scope) rather than answered with an empty list, which it cannot export.
 func (a *API) listClients(w http.ResponseWriter, r *http.Request, c *Caller) error {
 	q := r.URL.Query()
 	global, err := boolParam(q, "is_global")
 	if err != nil {
 		return err
 	}
+	if global {
+		return insufficientScope([]string{"read:client_keys"})
+	}
 	all, err := a.cfg.Admin.ListClients(r.Context())
 	if err != nil {
 		return err
-	}
-	if global {
-		all = nil
 	}
 	if types := q.Get("app_type"); types != "" {
 		want := splitComma(types)

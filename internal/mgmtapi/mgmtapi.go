@@ -87,11 +87,28 @@ func New(cfg Config) *API {
 	if u, err := url.Parse(a.audience); err == nil {
 		a.base = strings.TrimSuffix(u.Path, "/")
 	}
-	a.mux.HandleFunc(a.base+"/", func(w http.ResponseWriter, r *http.Request) {
-		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "Not Found"})
-	})
+	a.mux.HandleFunc(a.base+"/", a.unserved)
 	a.routes()
 	return a
+}
+
+// unserved answers a path Sesame does not serve. A read is refused as Auth0 refuses a token
+// without the scope, naming Auth0's scope for it ("read:" and the path's first segment): the
+// Deploy CLI skips a resource type whose read answers exactly that, and aborts an export on
+// any other error, so that is what lets it export every type Sesame has. The token must be
+// valid all the same. Other methods are 404.
+func (a *API) unserved(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodGet {
+		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "Not Found"})
+		return
+	}
+	if _, err := a.authenticate(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, a.base+"/"), "/")
+	a.writeError(w, r, insufficientScope([]string{"read:" + strings.ReplaceAll(first, "-", "_")}))
 }
 
 // Pattern is the http.ServeMux pattern the API is mounted at ("/api/v2/").

@@ -56,8 +56,17 @@ func TestAuthentication(t *testing.T) {
 			}
 		}
 	})
-	t.Run("unknown route", func(t *testing.T) {
-		wantError(t, e.do(t, "GET", "/no-such-thing", e.token(t, "read:clients"), nil), 404, "not_found", "Not Found")
+	t.Run("unserved reads", func(t *testing.T) {
+		// The Deploy CLI skips a type whose read answers insufficient_scope, whatever scopes
+		// the token holds (admin.ManagementScopes defines read:hooks, read:branding...).
+		all := e.token(t, admin.ManagementScopes...)
+		for path, scope := range map[string]string{"/hooks?page=0&per_page=100&include_totals=true": "read:hooks",
+			"/email-templates/verify_email": "read:email_templates", "/branding": "read:branding",
+			"/clients?page=0&per_page=100&include_totals=true&is_global=true": "read:client_keys"} {
+			wantError(t, e.do(t, "GET", path, all, nil), 403, "insufficient_scope", "Insufficient scope, expected any of: "+scope)
+		}
+		wantError(t, e.do(t, "GET", "/branding", "", nil), 401, "invalid_token", "Missing authentication")
+		wantError(t, e.do(t, "POST", "/no-such-thing", all, map[string]any{}), 404, "not_found", "Not Found")
 	})
 }
 

@@ -69,7 +69,7 @@ func (s *Service) EnsureManagementAPI(ctx context.Context) error {
 	})
 	switch {
 	case err == nil, errors.Is(err, errUnchanged):
-		return nil
+		return s.rehomeManagementAPIs(ctx)
 	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
@@ -78,10 +78,46 @@ func (s *Service) EnsureManagementAPI(ctx context.Context) error {
 		SigningAlg: "RS256", TokenLifetime: DefaultTokenLifetime, TokenDialect: "access_token",
 		EnforcePolicies: true, CreatedAt: now, UpdatedAt: now,
 	})
-	if errors.Is(err, store.ErrConflict) {
-		return nil // another node made it meanwhile
+	if err != nil && !errors.Is(err, store.ErrConflict) { // a conflict: another node made it meanwhile
+		return err
 	}
-	return err
+	return s.rehomeManagementAPIs(ctx)
+}
+
+// formerManagementAudience matches the identifier a Management API had under an earlier issuer
+// (a tenant file applied without the server's issuer gets http://localhost…/api/v2/).
+var formerManagementAudience = regexp.MustCompile(`^https?://[^/?#\s]+/api/v2/?$`)
+
+// rehomeManagementAPIs moves the client grants of a Management API made under another issuer
+// to this one and deletes it, so that changing the issuer (or applying a tenant file with a
+// command that did not know it) does not strand the machine clients' grants. Each step is
+// idempotent: a run cut short is completed by the next start.
+func (s *Service) rehomeManagementAPIs(ctx context.Context) error {
+	apis, err := s.Store.ListResourceServers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, old := range apis {
+		if old.Name != ManagementAPIName || old.Identifier == s.ManagementAudience || !formerManagementAudience.MatchString(old.Identifier) {
+			continue
+		}
+		grants, err := s.Store.ListClientGrants(ctx, store.ClientGrantFilter{Audience: old.Identifier})
+		if err != nil {
+			return err
+		}
+		for _, g := range grants {
+			moved := g
+			moved.ID, moved.Audience, moved.UpdatedAt = store.NewClientGrantID(), s.ManagementAudience, s.now()
+			moved.Scope = slices.DeleteFunc(slices.Clone(g.Scope), func(sc string) bool { return !slices.Contains(ManagementScopes, sc) })
+			if err := s.Store.CreateClientGrant(ctx, moved); err != nil && !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+		}
+		if err := s.Store.DeleteResourceServer(ctx, old.Identifier); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // errUnchanged aborts an update that would change nothing.

@@ -92,12 +92,3 @@ func (a *API) patchClientGrant(w http.ResponseWriter, r *http.Request, c *Caller
 	writeJSON(w, http.StatusOK, newClientGrantView(g))
 	return nil
 }
-
-// deleteClientGrant is DELETE /client-grants/{id}: 204.
-func (a *API) deleteClientGrant(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	if err := a.cfg.Admin.DeleteClientGrant(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}

@@ -116,6 +116,14 @@ func nonNil[T any](s []T) []T {
 	return slices.Clone(s)
 }
 
+// writeClient renders a client, with its plain secret when the operation made one (create,
+// rotate-secret, a public client made confidential).
+func (a *API) writeClient(w http.ResponseWriter, r *http.Request, status int, cl store.Client, secret string) {
+	v := newClientView(cl, a.tenantName(r))
+	v.ClientSecret = secret
+	writeJSON(w, status, v)
+}
+
 // tenantName is the tenant field of Auth0's objects: the tenant's friendly name.
 func (a *API) tenantName(r *http.Request) string {
 	t, err := a.cfg.Admin.Store.GetTenant(r.Context())
@@ -266,9 +274,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *Caller) er
 	if err != nil {
 		return err
 	}
-	v := newClientView(cl, a.tenantName(r))
-	v.ClientSecret = secret
-	writeJSON(w, http.StatusCreated, v)
+	a.writeClient(w, r, http.StatusCreated, cl, secret)
 	return nil
 }
 
@@ -278,7 +284,7 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request, c *Caller) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, newClientView(cl, a.tenantName(r)))
+	a.writeClient(w, r, http.StatusOK, cl, "")
 	return nil
 }
 
@@ -316,18 +322,7 @@ func (a *API) patchClient(w http.ResponseWriter, r *http.Request, c *Caller) err
 	if err != nil {
 		return err
 	}
-	v := newClientView(cl, a.tenantName(r))
-	v.ClientSecret = secret
-	writeJSON(w, http.StatusOK, v)
-	return nil
-}
-
-// deleteClient is DELETE /clients/{id}: 204.
-func (a *API) deleteClient(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	if err := a.cfg.Admin.DeleteClient(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
+	a.writeClient(w, r, http.StatusOK, cl, secret)
 	return nil
 }
 
@@ -342,9 +337,7 @@ func (a *API) rotateClientSecret(w http.ResponseWriter, r *http.Request, c *Call
 	if err != nil {
 		return err
 	}
-	v := newClientView(cl, a.tenantName(r))
-	v.ClientSecret = secret
-	writeJSON(w, http.StatusOK, v)
+	a.writeClient(w, r, http.StatusOK, cl, secret)
 	return nil
 }
 
@@ -395,14 +388,5 @@ func (a *API) createClientCredential(w http.ResponseWriter, r *http.Request, c *
 		return err
 	}
 	writeJSON(w, http.StatusCreated, newCredentialView(cr))
-	return nil
-}
-
-// deleteClientCredential is DELETE /clients/{id}/credentials/{credential_id}: 204.
-func (a *API) deleteClientCredential(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	if err := a.cfg.Admin.DeleteClientCredential(r.Context(), r.PathValue("id"), r.PathValue("credential_id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

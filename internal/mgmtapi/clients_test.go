@@ -79,12 +79,7 @@ func TestClients(t *testing.T) {
 		t.Fatalf("rotate: %d %s", r.status, r.raw)
 	}
 
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code               string
-	}{
+	e.runErrCases(t, tok, []errCase{
 		{"unknown client", "GET", "/clients/nope", nil, 404, "inexistent_client"},
 		{"patch unknown", "PATCH", "/clients/nope", map[string]any{"name": "x"}, 404, "inexistent_client"},
 		{"bad app type", "PATCH", "/clients/" + id, map[string]any{"app_type": "mainframe"}, 400, "invalid_body"},
@@ -92,15 +87,7 @@ func TestClients(t *testing.T) {
 		{"not JSON", "POST", "/clients", "{", 400, "invalid_body"},
 		{"no name", "POST", "/clients", map[string]any{"app_type": "spa"}, 400, "invalid_body"},
 		{"public client rotate", "POST", "/clients/" + e.mustClient(t, admin.ClientInput{Name: "SPA", AppType: "spa"}).ClientID + "/rotate-secret", nil, 400, "invalid_body"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(t, tc.method, tc.path, tok, tc.body)
-			if r.status != tc.status || r.obj(t)["errorCode"] != tc.code {
-				t.Errorf("%d %s, want %d %s", r.status, r.raw, tc.status, tc.code)
-			}
-		})
-	}
+	})
 	wantError(t, e.do(t, "GET", "/clients/nope", tok, nil), 404, "inexistent_client", "The client does not exist.")
 	if msg := e.do(t, "POST", "/clients", tok, map[string]any{"app_type": "spa"}).obj(t)["message"]; msg != "Payload validation error: name: is required" {
 		t.Errorf("message %q", msg)

@@ -104,16 +104,6 @@ func (a *API) patchConnection(w http.ResponseWriter, r *http.Request, c *Caller)
 	return nil
 }
 
-// deleteConnection is DELETE /connections/{id}: 204 (Auth0 answers 202 for its asynchronous
-// delete; Sesame's is done when it answers, and both SDKs accept any 2xx).
-func (a *API) deleteConnection(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	if err := a.cfg.Admin.DeleteConnectionByID(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 type connectionClientView struct {
 	ClientID string `json:"client_id"`
 }
@@ -155,9 +145,5 @@ func (a *API) patchConnectionClients(w http.ResponseWriter, r *http.Request, c *
 		}
 		changes = append(changes, admin.ClientStatus{ClientID: ch.ClientID, Status: *ch.Status})
 	}
-	if err := a.cfg.Admin.SetConnectionClients(r.Context(), r.PathValue("id"), changes); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return noContent(w, a.cfg.Admin.SetConnectionClients(r.Context(), r.PathValue("id"), changes))
 }

@@ -256,3 +256,24 @@ func (e *env) mustClient(t *testing.T, in admin.ClientInput) store.Client {
 	}
 	return c
 }
+
+// errCase is one request that must be refused with status and errorCode.
+type errCase struct {
+	name, method, path string
+	body               any
+	status             int
+	code               string
+}
+
+// runErrCases sends each case with tok and checks the refusal.
+func (e *env) runErrCases(t *testing.T, tok string, cases []errCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(t, tc.method, tc.path, tok, tc.body)
+			if r.status != tc.status || r.obj(t)["errorCode"] != tc.code {
+				t.Errorf("%d %s, want %d %s", r.status, r.raw, tc.status, tc.code)
+			}
+		})
+	}
+}

@@ -45,27 +45,14 @@ func TestResourceServers(t *testing.T) {
 		t.Errorf("patch: %d %s", r.status, r.raw)
 	}
 	mgmtID := mgmt["id"].(string)
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code               string
-	}{
+	e.runErrCases(t, tok, []errCase{
 		{"duplicate", "POST", "/resource-servers", map[string]any{"identifier": "https://orders.example.com/"}, 409, "resource_server_conflict"},
 		{"reserved identifier", "POST", "/resource-servers", map[string]any{"identifier": "https://acme.eu.auth0.com/api/v2/"}, 400, "invalid_body"},
 		{"bad alg", "PATCH", "/resource-servers/" + id, map[string]any{"signing_alg": "none"}, 400, "invalid_body"},
 		{"system patch", "PATCH", "/resource-servers/" + mgmtID, map[string]any{"name": "Mine"}, 400, "invalid_body"},
 		{"system delete", "DELETE", "/resource-servers/" + mgmtID, nil, 400, "invalid_body"},
 		{"unknown", "GET", "/resource-servers/nope", nil, 404, "inexistent_resource_server"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(t, tc.method, tc.path, tok, tc.body)
-			if r.status != tc.status || r.obj(t)["errorCode"] != tc.code {
-				t.Errorf("%d %s, want %d %s", r.status, r.raw, tc.status, tc.code)
-			}
-		})
-	}
+	})
 	if r := e.do(t, "DELETE", "/resource-servers/"+id, tok, nil); r.status != 204 {
 		t.Fatalf("delete: %d %s", r.status, r.raw)
 	}
@@ -125,27 +112,14 @@ func TestClientGrants(t *testing.T) {
 	if r.status != 200 || len(r.obj(t)["scope"].([]any)) != 2 {
 		t.Errorf("patch: %d %s", r.status, r.raw)
 	}
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code               string
-	}{
+	e.runErrCases(t, tok, []errCase{
 		{"duplicate", "POST", "/client-grants", map[string]any{"client_id": ids[0], "audience": admin.ManagementAudience(testIssuer)}, 409, "client_grant_conflict"},
 		{"unknown scope", "PATCH", "/client-grants/" + gid, map[string]any{"scope": []string{"launch:rockets"}}, 400, "invalid_body"},
 		{"unknown API", "POST", "/client-grants", map[string]any{"client_id": ids[0], "audience": "https://nope.example/"}, 404, "inexistent_resource_server"},
 		{"unknown client", "POST", "/client-grants", map[string]any{"client_id": "nope", "audience": admin.ManagementAudience(testIssuer)}, 404, "inexistent_client"},
 		{"bad cursor", "GET", "/client-grants?from=!!", nil, 400, "invalid_query_string"},
 		{"unknown grant", "DELETE", "/client-grants/cgr_nope", nil, 404, "inexistent_client_grant"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(t, tc.method, tc.path, tok, tc.body)
-			if r.status != tc.status || r.obj(t)["errorCode"] != tc.code {
-				t.Errorf("%d %s, want %d %s", r.status, r.raw, tc.status, tc.code)
-			}
-		})
-	}
+	})
 	if r := e.do(t, "DELETE", "/client-grants/"+gid, tok, nil); r.status != 204 {
 		t.Errorf("delete: %d %s", r.status, r.raw)
 	}
@@ -204,26 +178,13 @@ func TestConnections(t *testing.T) {
 		t.Errorf("enabled_clients: %v", got)
 	}
 
-	tests := []struct {
-		name, method, path string
-		body               any
-		status             int
-		code               string
-	}{
+	e.runErrCases(t, tok, []errCase{
 		{"duplicate", "POST", "/connections", map[string]any{"name": "staff", "strategy": "auth0"}, 409, "connection_conflict"},
 		{"bad strategy", "POST", "/connections", map[string]any{"name": "x", "strategy": "samlp"}, 400, "invalid_body"},
 		{"unknown client", "PATCH", "/connections/" + id + "/clients", []any{map[string]any{"client_id": "nope", "status": true}}, 400, "invalid_body"},
 		{"no status", "PATCH", "/connections/" + id + "/clients", []any{map[string]any{"client_id": app.ClientID}}, 400, "invalid_body"},
 		{"unknown", "GET", "/connections/con_nope", nil, 404, "inexistent_connection"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(t, tc.method, tc.path, tok, tc.body)
-			if r.status != tc.status || r.obj(t)["errorCode"] != tc.code {
-				t.Errorf("%d %s, want %d %s", r.status, r.raw, tc.status, tc.code)
-			}
-		})
-	}
+	})
 	if r := e.do(t, "DELETE", "/connections/"+id, tok, nil); r.status != 204 {
 		t.Errorf("delete: %d %s", r.status, r.raw)
 	}

@@ -135,12 +135,3 @@ func (a *API) patchResourceServer(w http.ResponseWriter, r *http.Request, c *Cal
 	writeJSON(w, http.StatusOK, a.newResourceServerView(rs))
 	return nil
 }
-
-// deleteResourceServer is DELETE /resource-servers/{id}: 204.
-func (a *API) deleteResourceServer(w http.ResponseWriter, r *http.Request, c *Caller) error {
-	if err := a.cfg.Admin.DeleteAPI(r.Context(), r.PathValue("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}

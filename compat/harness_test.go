@@ -425,6 +425,16 @@ resourceServers:
     client_secret: %[14]s
     app_type: non_interactive
     grant_types: [client_credentials]
+  - name: Compat Management
+    client_id: compat-mgmt-app-0000000000000008
+    client_secret: compat-mgmt-secret-0123456789abcdef0123456789a
+    app_type: non_interactive
+    grant_types: [client_credentials]
+  - name: Compat Management Reader
+    client_id: compat-mgmt-ro-app-0000000000009
+    client_secret: compat-mgmt-ro-secret-0123456789abcdef012345678
+    app_type: non_interactive
+    grant_types: [client_credentials]
   - name: Compat Browser App
     client_id: %[15]s
     app_type: spa
@@ -435,6 +445,12 @@ clientGrants:
   - client_id: Compat M2M
     audience: %[2]s
     scope: [read:data, write:data]
+  - client_id: Compat Management
+    audience: https://acme.eu.auth0.com/api/v2/
+    scope: [read:clients, create:clients, update:clients, delete:clients, update:client_keys, read:connections, create:connections, update:connections, delete:connections, read:resource_servers, create:resource_servers, update:resource_servers, delete:resource_servers, read:client_grants, create:client_grants, update:client_grants, delete:client_grants, read:tenant_settings, update:tenant_settings]
+  - client_id: Compat Management Reader
+    audience: https://acme.eu.auth0.com/api/v2/
+    scope: [read:clients]
 databases:
   - name: %[1]s
     strategy: auth0

@@ -76,6 +76,10 @@ func (s *Service) CreateAPI(ctx context.Context, in APIInput) (store.ResourceSer
 	if err := CheckAPI(rs); err != nil {
 		return store.ResourceServer{}, err
 	}
+	if s.CanonicalAudience(rs.Identifier) != rs.Identifier {
+		// Client grants for it would mean this server's Management API.
+		return store.ResourceServer{}, invalid("identifier", "%q has the form of a Management API audience (https://<host>/api/v2/), which is reserved", rs.Identifier)
+	}
 	if rs.SigningAlg == "HS256" {
 		if s.Box == nil {
 			return store.ResourceServer{}, errors.New("admin: no key-encryption key to seal the HS256 signing secret")
@@ -155,6 +159,7 @@ func ParseScopes(list string) []store.Scope {
 
 // GetAPI returns an API by identifier, or by its id when no API has that identifier.
 func (s *Service) GetAPI(ctx context.Context, idOrIdentifier string) (store.ResourceServer, error) {
+	idOrIdentifier = s.CanonicalAudience(idOrIdentifier)
 	rs, err := s.Store.GetResourceServer(ctx, idOrIdentifier)
 	if errors.Is(err, store.ErrNotFound) {
 		all, lerr := s.Store.ListResourceServers(ctx)
@@ -182,6 +187,9 @@ func (s *Service) DeleteAPI(ctx context.Context, idOrIdentifier string) error {
 	rs, err := s.GetAPI(ctx, idOrIdentifier)
 	if err != nil {
 		return err
+	}
+	if s.IsManagementAPI(rs) {
+		return errSystemAPI
 	}
 	return storeErr(s.Store.DeleteResourceServer(ctx, rs.Identifier), "resource server", idOrIdentifier)
 }

@@ -91,6 +91,9 @@ type ClientInput struct {
 	Metadata                       map[string]string
 	// WebOrigins are the browser origins allowed to call the token endpoint (CheckWebOrigins).
 	WebOrigins []string
+	// keepSecret (UpdateClient) leaves an empty Secret empty instead of generating one: the
+	// stored secret stays.
+	keepSecret bool
 }
 
 // DefaultAuthMethod returns the token endpoint auth method Auth0 gives an app type: public
@@ -239,7 +242,9 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 	if !public {
 		secret = in.Secret
 		if secret == "" {
-			secret = password.NewSecret()
+			if !in.keepSecret {
+				secret = password.NewSecret()
+			}
 		} else if len(secret) < password.MinSecretLength {
 			errs = append(errs, invalid("client_secret", "must be at least %d characters", password.MinSecretLength))
 		}

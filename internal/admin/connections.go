@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 
@@ -36,47 +37,78 @@ func CheckConnectionName(name string) error {
 // CreateConnection creates a connection ("auth0" strategy when strategy is empty) enabled for
 // the given clients, which must exist.
 func (s *Service) CreateConnection(ctx context.Context, name, strategy string, enabledClients []string) (store.Connection, error) {
+	return s.CreateConnectionFrom(ctx, ConnectionInput{Name: name, Strategy: strategy, EnabledClients: enabledClients})
+}
+
+// ConnectionInput describes a new connection (Auth0's POST /api/v2/connections body).
+type ConnectionInput struct {
+	Name string
+	// Strategy defaults to "auth0".
+	Strategy string
+	// EnabledClients are client ids, which must exist.
+	EnabledClients []string
+	// Options are the strategy's settings (passwordPolicy, requires_username...).
+	Options map[string]any
+}
+
+// CreateConnectionFrom creates a connection from in.
+func (s *Service) CreateConnectionFrom(ctx context.Context, in ConnectionInput) (store.Connection, error) {
+	strategy := in.Strategy
 	if strategy == "" {
 		strategy = StrategyAuth0
 	}
 	var errs []error
-	if err := CheckConnectionName(name); err != nil {
+	if err := CheckConnectionName(in.Name); err != nil {
 		errs = append(errs, err)
 	}
 	if !slices.Contains(Strategies, strategy) {
 		errs = append(errs, invalid("strategy", "%q is not supported (want one of %v)", strategy, Strategies))
 	}
-	for i, id := range enabledClients {
-		if slices.Index(enabledClients, id) != i {
-			errs = append(errs, invalid(fmt.Sprintf("enabled_clients[%d]", i), "%q is listed twice", id))
-			continue
-		}
-		if _, err := s.Store.GetClient(ctx, id); errors.Is(err, store.ErrNotFound) {
-			errs = append(errs, invalid(fmt.Sprintf("enabled_clients[%d]", i), "no client has id %q", id))
-		} else if err != nil {
-			return store.Connection{}, err
-		}
+	clientErrs, err := s.checkEnabledClients(ctx, in.EnabledClients)
+	if err != nil {
+		return store.Connection{}, err
 	}
-	if len(errs) > 0 {
+	if errs = append(errs, clientErrs...); len(errs) > 0 {
 		return store.Connection{}, errors.Join(errs...)
 	}
 	now := s.now()
 	c := store.Connection{
 		ID:             store.NewConnectionID(),
-		Name:           name,
+		Name:           in.Name,
 		Strategy:       strategy,
-		EnabledClients: slices.Clone(enabledClients),
-		Options:        map[string]any{},
+		EnabledClients: slices.Clone(in.EnabledClients),
+		Options:        maps.Clone(in.Options),
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}
 	if c.EnabledClients == nil {
 		c.EnabledClients = []string{}
 	}
+	if c.Options == nil {
+		c.Options = map[string]any{}
+	}
 	if err := s.Store.CreateConnection(ctx, c); err != nil {
-		return store.Connection{}, storeErr(err, "connection", name)
+		return store.Connection{}, storeErr(err, "connection", in.Name)
 	}
 	return c, nil
+}
+
+// checkEnabledClients reports each enabled_clients entry that is listed twice or names no
+// client.
+func (s *Service) checkEnabledClients(ctx context.Context, ids []string) ([]error, error) {
+	var errs []error
+	for i, id := range ids {
+		if slices.Index(ids, id) != i {
+			errs = append(errs, invalid(fmt.Sprintf("enabled_clients[%d]", i), "%q is listed twice", id))
+			continue
+		}
+		if _, err := s.Store.GetClient(ctx, id); errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, invalid(fmt.Sprintf("enabled_clients[%d]", i), "no client has id %q", id))
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return errs, nil
 }
 
 // GetConnection returns a connection by name.

@@ -38,6 +38,9 @@ type Service struct {
 	Keys SigningKeys
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Jobs runs users-imports and users-exports in the background; nil runs them inside
+	// the call that starts them.
+	Jobs *JobRunner
 }
 
 func (s *Service) now() time.Time {

@@ -38,6 +38,10 @@ type Service struct {
 	Keys SigningKeys
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ManagementAudience is the identifier of this server's Management API
+	// (ManagementAudience(issuer)); empty means the service knows of none, and
+	// "https://<host>/api/v2/" audiences are then taken as they are.
+	ManagementAudience string
 	// Jobs runs users-imports and users-exports in the background; nil runs them inside
 	// the call that starts them.
 	Jobs *JobRunner

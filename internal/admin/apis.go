@@ -155,6 +155,7 @@ func ParseScopes(list string) []store.Scope {
 
 // GetAPI returns an API by identifier, or by its id when no API has that identifier.
 func (s *Service) GetAPI(ctx context.Context, idOrIdentifier string) (store.ResourceServer, error) {
+	idOrIdentifier = s.CanonicalAudience(idOrIdentifier)
 	rs, err := s.Store.GetResourceServer(ctx, idOrIdentifier)
 	if errors.Is(err, store.ErrNotFound) {
 		all, lerr := s.Store.ListResourceServers(ctx)
@@ -182,6 +183,9 @@ func (s *Service) DeleteAPI(ctx context.Context, idOrIdentifier string) error {
 	rs, err := s.GetAPI(ctx, idOrIdentifier)
 	if err != nil {
 		return err
+	}
+	if s.IsManagementAPI(rs) {
+		return errSystemAPI
 	}
 	return storeErr(s.Store.DeleteResourceServer(ctx, rs.Identifier), "resource server", idOrIdentifier)
 }

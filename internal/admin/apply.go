@@ -123,6 +123,10 @@ func (s *Service) Apply(ctx context.Context, tf *config.TenantFile) (*ApplyRepor
 		}
 		fileProblems = te.Problems
 	}
+	// Client grants of the file may name the Management API, which must exist to be granted.
+	if err := s.EnsureManagementAPI(ctx); err != nil {
+		return nil, err
+	}
 	p := &applyPlan{s: s, tf: tf, apis: map[string][]store.Scope{}, clientsByID: map[string]bool{},
 		clientNames: map[string][]string{}, connections: map[string]string{}}
 	if err := p.build(ctx); err != nil {

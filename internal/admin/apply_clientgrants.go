@@ -27,6 +27,7 @@ func (p *applyPlan) planClientGrants(ctx context.Context) error {
 	}
 	now := p.s.now()
 	for _, f := range p.tf.ClientGrants {
+		f.Audience = p.s.CanonicalAudience(f.Audience)
 		clientID, ok := p.resolveClient(f.Path+".client_id", f.ClientID)
 		apiScopes, known := p.apis[f.Audience]
 		if !known && f.Audience != "" {

@@ -47,7 +47,7 @@ func clientGrantConflict(clientID, audience string) error {
 func (s *Service) CreateClientGrant(ctx context.Context, in ClientGrantInput) (store.ClientGrant, error) {
 	now := s.now()
 	g := store.ClientGrant{ID: store.NewClientGrantID(), ClientID: strings.TrimSpace(in.ClientID),
-		Audience: strings.TrimSpace(in.Audience), Scope: slices.Clone(in.Scope), CreatedAt: now, UpdatedAt: now}
+		Audience: s.CanonicalAudience(strings.TrimSpace(in.Audience)), Scope: slices.Clone(in.Scope), CreatedAt: now, UpdatedAt: now}
 	if g.Scope == nil {
 		g.Scope = []string{}
 	}
@@ -123,6 +123,9 @@ func (s *Service) GetClientGrant(ctx context.Context, id string) (store.ClientGr
 // ListClientGrants returns the grants matching f, ordered by id (the order Auth0's checkpoint
 // paging of GET /api/v2/client-grants walks).
 func (s *Service) ListClientGrants(ctx context.Context, f store.ClientGrantFilter) ([]store.ClientGrant, error) {
+	if f.Audience != "" {
+		f.Audience = s.CanonicalAudience(f.Audience)
+	}
 	return s.Store.ListClientGrants(ctx, f)
 }
 

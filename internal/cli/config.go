@@ -68,6 +68,7 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.Int("rate-limit-client-per-minute", 0, "POST /oauth/token requests a minute per client (default 0: off)")
 	fs.Int("rate-limit-ip-per-minute", 0, "POST /oauth/token requests a minute per IP address (default 0: off)")
 	fs.Int("rate-limit-refresh-per-minute", 0, "redemptions a minute per refresh-token family (default 0: off)")
+	fs.Int("management-api-rate-limit-per-minute", 0, "Management API requests a minute per caller (default 0: off)")
 	fs.Int("ipv6-client-prefix", 0, "IPv6 network length counted as one client by attack protection and per-IP rate limits, 32-128 (default 64)")
 	fs.Int("mfa-sends-per-token", 0, "MFA email/SMS codes one mfa_token may have sent (default 5; -1: off)")
 	fs.Int("mfa-sends-per-user-per-hour", 0, "MFA email/SMS codes sent for one user an hour (default 10; -1: off)")
@@ -184,7 +185,8 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 		store: st,
 		box:   box,
 		keys:  keys,
-		svc:   &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys},
+		svc: &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys,
+			ManagementAudience: admin.ManagementAudience(cfg.EffectiveIssuer())},
 	}, nil
 }
 

@@ -89,6 +89,11 @@ type Server struct {
 	RateLimitClientPerMinute  int `yaml:"rate_limit_client_per_minute"`
 	RateLimitIPPerMinute      int `yaml:"rate_limit_ip_per_minute"`
 	RateLimitRefreshPerMinute int `yaml:"rate_limit_refresh_per_minute"`
+	// ManagementAPIRatePerMinute limits Management API requests (under {issuer}api/v2/) per
+	// caller: per client for a client-credentials token, per user for a user's token
+	// (requests a minute, shared by every node; 0: off, the default). A refused request is
+	// 429 with Retry-After, which the Deploy CLI and the SDKs wait out.
+	ManagementAPIRatePerMinute int `yaml:"management_api_rate_limit_per_minute"`
 	// IPv6ClientPrefix is the length of the IPv6 network that brute-force protection,
 	// suspicious-IP throttling and the per-IP rate limits count as one client (0: 64). A
 	// subscriber gets at least a /64 (RFC 6177) and may use any address in it, so counting

@@ -392,7 +392,8 @@ func (s Server) Validate() error {
 		key string
 		n   int
 	}{{"rate_limit_client_per_minute", s.RateLimitClientPerMinute}, {"rate_limit_ip_per_minute", s.RateLimitIPPerMinute},
-		{"rate_limit_refresh_per_minute", s.RateLimitRefreshPerMinute}} {
+		{"rate_limit_refresh_per_minute", s.RateLimitRefreshPerMinute},
+		{"management_api_rate_limit_per_minute", s.ManagementAPIRatePerMinute}} {
 		if l.n < 0 {
 			add(l.key, "%d is negative (0 turns the limit off)", l.n)
 		}

@@ -169,3 +169,20 @@ func (g *Guard) MFAIPSendKey(ip string) string { return "mfasend|ip|" + g.client
 func MFARecipientsKey(userID string) string { return "mfarcpt|" + userID }
 
 func sameUserIPKey(a *Attempt) string { return "sul|" + a.subject() + "|" + a.net }
+
+// ResetUnix is Reset as the X-RateLimit-Reset header sends it (Unix seconds, as Auth0 does),
+// rounded up: a reset is never announced before the bucket is full.
+func (d Decision) ResetUnix() int64 {
+	reset := d.Reset.Unix()
+	if d.Reset.Nanosecond() > 0 {
+		reset++
+	}
+	return reset
+}
+
+// RetryAfter is how many whole seconds (at least 1) after now a refused request may be
+// retried: the Retry-After header's value (RFC 9110 §10.2.3).
+func (d Decision) RetryAfter(now time.Time) int64 {
+	wait := d.RetryAt.Sub(now)
+	return max(int64((wait+time.Second-1)/time.Second), 1)
+}

@@ -49,11 +49,7 @@ func (n *rateNote) header(h http.Header) {
 	}
 	h.Set("X-RateLimit-Limit", strconv.Itoa(n.d.Limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(n.d.Remaining))
-	reset := n.d.Reset.Unix()
-	if n.d.Reset.Nanosecond() > 0 {
-		reset++ // never announce a reset before the bucket is full
-	}
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(n.d.ResetUnix(), 10))
 }
 
 // limitRequest counts a token request against its IP's and its client's buckets; a full

@@ -41,7 +41,7 @@ func TestLayers(t *testing.T) {
 	noHTTP := []string{"internal/store", "internal/store/sqlstore", "internal/directory", "internal/directory/database",
 		"internal/config", "internal/seal", "internal/token", "internal/password", "internal/logs", "internal/admin",
 		"internal/mfa", "internal/guard", "internal/hooks"}
-	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/demoapi"}
+	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/mgmtapi", "internal/demoapi"}
 	for _, want := range append(slices.Clone(leaves), "internal/oauthserver", "internal/token") {
 		if _, ok := imports[want]; !ok {
 			t.Fatalf("package %s not found: is the test reading the right tree?", want)
@@ -58,6 +58,9 @@ func TestLayers(t *testing.T) {
 				t.Errorf("%s reaches up to %s", pkg, imp)
 			case pkg == "internal/oauthserver" && (imp == "internal/server" || imp == "internal/cli" || imp == "internal/admin"):
 				t.Errorf("oauthserver imports %s", imp)
+			case pkg == "internal/mgmtapi" && (imp == "internal/server" || imp == "internal/cli" || imp == "internal/oauthserver"):
+				// The Management API reaches the tenant only through admin, never the token pipeline.
+				t.Errorf("mgmtapi imports %s", imp)
 			}
 		}
 	}

@@ -20,13 +20,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/directory/database"
+	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/logs"
 	"github.com/sesameauth/sesame/internal/logs/webhook"
 	"github.com/sesameauth/sesame/internal/mfa"
 	"github.com/sesameauth/sesame/internal/mfa/deliver"
+	"github.com/sesameauth/sesame/internal/mgmtapi"
 	"github.com/sesameauth/sesame/internal/oauthserver"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/seal"
@@ -65,6 +68,8 @@ type Server struct {
 	Events *logs.Sink
 	// Stream sends tenant log events to stdout or a webhook (log_stream); nil when off.
 	Stream *logs.Stream
+	// Admin is the management service the Management API (under {issuer}api/v2/) calls.
+	Admin *admin.Service
 
 	log     *slog.Logger
 	handler http.Handler
@@ -141,6 +146,11 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		log:  log,
 		stop: make(chan struct{}),
 	}
+	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now,
+		ManagementAudience: admin.ManagementAudience(s.Issuer)}
+	if err := s.Admin.EnsureManagementAPI(ctx); err != nil {
+		return fail(fmt.Errorf("making the Management API: %w", err))
+	}
 	if err := s.ensureKeys(ctx); err != nil {
 		return fail(err)
 	}
@@ -183,6 +193,13 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/", oauth.Handler())
+	mgmt := mgmtapi.New(mgmtapi.Config{
+		Issuer: s.Issuer, Admin: s.Admin, Keys: s.Keys, Events: s.Events,
+		Limiter:       guard.New(st, now, guard.Options{IPv6Prefix: cfg.IPv6ClientPrefix}),
+		RatePerMinute: cfg.ManagementAPIRatePerMinute,
+		Logger:        log, Now: now,
+	})
+	mux.Handle(mgmt.Pattern(), mgmt.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})

@@ -1,6 +1,7 @@
 package mgmtapi
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 
@@ -40,7 +41,8 @@ func logViews(q url.Values, es []store.LogEvent) ([]map[string]any, error) {
 // cursor of ours) and answers a bare array, as Auth0 does.
 func (a *API) listLogs(w http.ResponseWriter, r *http.Request, _ *Caller) error {
 	q := r.URL.Query()
-	lp := admin.ListParams{Q: q.Get("q"), Sort: q.Get("sort")}
+	// go-auth0 v3 sends the query as search; Auth0 documents q as well.
+	lp := admin.ListParams{Q: cmp.Or(q.Get("q"), q.Get("search")), Sort: q.Get("sort")}
 	var p Page
 	if IsCheckpoint(q) {
 		take, err := intParam(q, "take", defaultPerPage, 1, maxPerPage)

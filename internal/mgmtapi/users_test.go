@@ -295,6 +295,7 @@ func TestLogsAPI(t *testing.T) {
 		"per_page=2":                        "905,904",
 		"per_page=2&page=1&sort=date:1":     "902,903",
 		"q=type:fp":                         "905,903,901",
+		"search=type:fp&per_page=1":         "905",
 		"from=902&take=2":                   "903,904",
 		"take=2":                            "905,904",
 		"q=type:s&fields=log_id&per_page=1": "904",

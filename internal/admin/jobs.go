@@ -204,7 +204,7 @@ func (s *Service) StartUsersExport(ctx context.Context, o UsersExportOptions) (s
 		}
 	}
 	if len(errs) > 0 {
-		return store.Job{}, joinErrs(errs)
+		return store.Job{}, errors.Join(errs...)
 	}
 	var conn store.Connection
 	if o.ConnectionID != "" {
@@ -228,13 +228,6 @@ func (s *Service) StartUsersExport(ctx context.Context, o UsersExportOptions) (s
 	}
 	s.Jobs.run(ctx, func(ctx context.Context) { s.runExport(ctx, j.ID, conn.Name, o.Format, fields, o.Limit) })
 	return j, nil
-}
-
-func joinErrs(errs []error) error {
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	return errors.Join(errs...)
 }
 
 // exportPage is how many users the export reads per store query (keyset paging).

@@ -97,23 +97,8 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, p UserPatch) (s
 			// A new address is unverified unless the same request says otherwise (Auth0).
 			u.EmailVerified = false
 		}
-		set := func(dst *string, src *string) {
-			if src != nil {
-				*dst = *src
-			}
-		}
-		set(&u.Username, p.Username)
-		set(&u.Name, p.Name)
-		set(&u.Nickname, p.Nickname)
-		set(&u.Picture, p.Picture)
-		set(&u.GivenName, p.GivenName)
-		set(&u.FamilyName, p.FamilyName)
-		if p.EmailVerified != nil {
-			u.EmailVerified = *p.EmailVerified
-		}
-		if p.Blocked != nil {
-			u.Blocked = *p.Blocked
-		}
+		applyProfile(u, profileFields{Username: p.Username, GivenName: p.GivenName, FamilyName: p.FamilyName, Name: p.Name,
+			Nickname: p.Nickname, Picture: p.Picture, EmailVerified: p.EmailVerified, Blocked: p.Blocked})
 		if hash != "" {
 			u.PasswordHash = hash
 		}

@@ -348,17 +348,8 @@ func (s *Store) SearchUsers(ctx context.Context, q store.UserQuery) ([]store.Use
 		}
 		where = "(" + where + ") AND (" + sort.expr + ", id) " + cmp + " (" + b.arg(v) + ", " + b.arg(c.ID) + ")"
 	}
-	inner := "SELECT id FROM users WHERE " + where + order
-	if q.Page.Limit > 0 {
-		inner += " LIMIT " + b.arg(q.Page.Limit)
-	} else if q.Page.Offset > 0 {
-		inner += " LIMIT " + s.d.noLimit
-	}
-	if q.Page.Offset > 0 && q.Page.After == "" {
-		inner += " OFFSET " + b.arg(q.Page.Offset)
-	}
-	query := users.sel + " WHERE id IN (" + inner + ")" + order
-	us, err := s.search(ctx, query, b.args, users)
+	query := users.sel + " WHERE id IN (" + s.window(&b, "SELECT id FROM users WHERE "+where+order, q.Page) + ")" + order
+	us, err := search(ctx, s, query, b.args, users)
 	if err != nil {
 		return nil, "", err
 	}
@@ -391,6 +382,20 @@ func (s *Store) SearchUsers(ctx context.Context, q store.UserQuery) ([]store.Use
 	return us, next, nil
 }
 
+// window adds a page's LIMIT and OFFSET (an offset only without a cursor) to the ID query
+// of a deferred join: skipping rows there reads the index alone.
+func (s *Store) window(b *condSQL, inner string, p store.Page) string {
+	if p.Limit > 0 {
+		inner += " LIMIT " + b.arg(p.Limit)
+	} else if p.Offset > 0 {
+		inner += " LIMIT " + s.d.noLimit
+	}
+	if p.Offset > 0 && p.After == "" {
+		inner += " OFFSET " + b.arg(p.Offset)
+	}
+	return inner
+}
+
 func nanos(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -421,10 +426,6 @@ func search[T any](ctx context.Context, s *Store, query string, args []any, t *t
 		return nil, fmt.Errorf("sqlstore: searching %ss: %w", t.what, unavailable(err))
 	}
 	return out, nil
-}
-
-func (s *Store) search(ctx context.Context, query string, args []any, t *table[store.User]) ([]store.User, error) {
-	return search(ctx, s, query, args, t)
 }
 
 // count runs SELECT COUNT(*) over table name for a condition.
@@ -485,15 +486,7 @@ func (s *Store) SearchLogs(ctx context.Context, q store.LogQuery) ([]store.LogEv
 		where = "(" + where + ") AND (date, id) " + cmp + " (" + b.arg(nanos(from.Date)) + ", " + b.arg(from.ID) + ")"
 	}
 	order := " ORDER BY date " + dir + ", id " + dir
-	inner := "SELECT id FROM logs WHERE " + where + order
-	if q.Page.Limit > 0 {
-		inner += " LIMIT " + b.arg(q.Page.Limit)
-	} else if q.Page.Offset > 0 {
-		inner += " LIMIT " + s.d.noLimit
-	}
-	if q.Page.Offset > 0 && q.Page.After == "" {
-		inner += " OFFSET " + b.arg(q.Page.Offset)
-	}
+	inner := s.window(&b, "SELECT id FROM logs WHERE "+where+order, q.Page)
 	return search(ctx, s, logs.sel+" WHERE id IN ("+inner+")"+order, b.args, logs)
 }
 

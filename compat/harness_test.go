@@ -447,7 +447,7 @@ clientGrants:
     scope: [read:data, write:data]
   - client_id: Compat Management
     audience: https://acme.eu.auth0.com/api/v2/
-    scope: [read:clients, create:clients, update:clients, delete:clients, update:client_keys, read:connections, create:connections, update:connections, delete:connections, read:resource_servers, create:resource_servers, update:resource_servers, delete:resource_servers, read:client_grants, create:client_grants, update:client_grants, delete:client_grants, read:tenant_settings, update:tenant_settings]
+    scope: [read:clients, create:clients, update:clients, delete:clients, update:client_keys, read:connections, create:connections, update:connections, delete:connections, read:resource_servers, create:resource_servers, update:resource_servers, delete:resource_servers, read:client_grants, create:client_grants, update:client_grants, delete:client_grants, read:tenant_settings, update:tenant_settings, read:users, create:users, update:users, delete:users, read:logs]
   - client_id: Compat Management Reader
     audience: https://acme.eu.auth0.com/api/v2/
     scope: [read:clients]

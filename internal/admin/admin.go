@@ -42,6 +42,9 @@ type Service struct {
 	// (ManagementAudience(issuer)); empty means the service knows of none, and
 	// "https://<host>/api/v2/" audiences are then taken as they are.
 	ManagementAudience string
+	// Jobs runs users-imports and users-exports in the background; nil runs them inside
+	// the call that starts them.
+	Jobs *JobRunner
 }
 
 func (s *Service) now() time.Time {

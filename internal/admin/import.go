@@ -317,27 +317,34 @@ func (s *Service) findImported(ctx context.Context, connection, userID, email st
 
 // apply copies the profile fields the row carries onto u.
 func (in *importUser) apply(u *store.User) {
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	set(&u.Username, in.Username)
-	set(&u.GivenName, in.GivenName)
-	set(&u.FamilyName, in.FamilyName)
-	set(&u.Name, in.Name)
-	set(&u.Nickname, in.Nickname)
-	set(&u.Picture, in.Picture)
-	if in.EmailVerified != nil {
-		u.EmailVerified = *in.EmailVerified
-	}
-	if in.Blocked != nil {
-		u.Blocked = *in.Blocked
-	}
+	applyProfile(u, profileFields{Username: in.Username, GivenName: in.GivenName, FamilyName: in.FamilyName, Name: in.Name,
+		Nickname: in.Nickname, Picture: in.Picture, EmailVerified: in.EmailVerified, Blocked: in.Blocked})
 	if in.AppMetadata != nil {
 		u.AppMetadata = maps.Clone(in.AppMetadata)
 	}
 	if in.UserMetadata != nil {
 		u.UserMetadata = maps.Clone(in.UserMetadata)
+	}
+}
+
+// profileFields are the profile fields an import row or a PATCH may set; nil leaves a field.
+type profileFields struct {
+	Username, GivenName, FamilyName, Name, Nickname, Picture *string
+	EmailVerified, Blocked                                   *bool
+}
+
+// applyProfile copies the given fields onto u.
+func applyProfile(u *store.User, f profileFields) {
+	for _, x := range []struct{ dst, src *string }{{&u.Username, f.Username}, {&u.GivenName, f.GivenName},
+		{&u.FamilyName, f.FamilyName}, {&u.Name, f.Name}, {&u.Nickname, f.Nickname}, {&u.Picture, f.Picture}} {
+		if x.src != nil {
+			*x.dst = *x.src
+		}
+	}
+	if f.EmailVerified != nil {
+		u.EmailVerified = *f.EmailVerified
+	}
+	if f.Blocked != nil {
+		u.Blocked = *f.Blocked
 	}
 }

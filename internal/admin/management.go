@@ -120,6 +120,24 @@ func (s *Service) rehomeManagementAPIs(ctx context.Context) error {
 	return nil
 }
 
+// StoredManagementAudience returns the identifier of the Management API a server already made in
+// st ("" when there is none). A command that runs beside a server without being told its issuer
+// (`sesame apply`, `sesame client-grants`) takes the server's Management API from the store
+// instead of guessing an issuer from its own flags: a guess would make a second Management API
+// and, at its EnsureManagementAPI, move the running server's machine clients' grants to it.
+func StoredManagementAudience(ctx context.Context, st store.ResourceServers) (string, error) {
+	apis, err := st.ListResourceServers(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, rs := range apis {
+		if rs.Name == ManagementAPIName && formerManagementAudience.MatchString(rs.Identifier) {
+			return rs.Identifier, nil
+		}
+	}
+	return "", nil
+}
+
 // errUnchanged aborts an update that would change nothing.
 var errUnchanged = errors.New("admin: unchanged")
 

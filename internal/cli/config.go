@@ -180,13 +180,25 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 		Iterations:  cfg.PasswordHashIterations,
 		Parallelism: 1,
 	}, 0)
+	// The Management API: the issuer's when one is configured, else the one the server made.
+	mgmtAudience := admin.ManagementAudience(cfg.EffectiveIssuer())
+	if cfg.Issuer == "" {
+		stored, err := admin.StoredManagementAudience(ctx, st)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		if stored != "" {
+			mgmtAudience = stored
+		}
+	}
 	return &backend{
 		cfg:   cfg,
 		store: st,
 		box:   box,
 		keys:  keys,
 		svc: &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys,
-			ManagementAudience: admin.ManagementAudience(cfg.EffectiveIssuer())},
+			ManagementAudience: mgmtAudience},
 	}, nil
 }
 

@@ -79,7 +79,7 @@ type envOption func(*mgmtapi.Config)
 // withRate sets the per-caller rate limit.
 func withRate(n int) envOption { return func(c *mgmtapi.Config) { c.RatePerMinute = n } }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "sesame.db"))
@@ -132,7 +132,7 @@ func (e *env) claims(clientID string, scopes ...string) map[string]any {
 }
 
 // sign signs claims with the server's RS256 key.
-func (e *env) sign(t *testing.T, claims map[string]any) string {
+func (e *env) sign(t testing.TB, claims map[string]any) string {
 	t.Helper()
 	raw, err := e.keys.Sign(context.Background(), "RS256", "JWT", claims)
 	if err != nil {
@@ -142,7 +142,7 @@ func (e *env) sign(t *testing.T, claims map[string]any) string {
 }
 
 // token returns a client-credentials management token of client "m2m" with scopes.
-func (e *env) token(t *testing.T, scopes ...string) string {
+func (e *env) token(t testing.TB, scopes ...string) string {
 	t.Helper()
 	return e.sign(t, e.claims("m2m", scopes...))
 }

@@ -154,7 +154,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		log:  log,
 		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
 	}
-	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now,
+	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now, Jobs: &admin.JobRunner{},
 		ManagementAudience: admin.ManagementAudience(s.Issuer)}
 	if err := s.Admin.EnsureManagementAPI(ctx); err != nil {
 		return fail(fmt.Errorf("making the Management API: %w", err))

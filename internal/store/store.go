@@ -48,10 +48,13 @@ type Store interface {
 	ClientGrants
 	Connections
 	Users
+	UserSearch
+	Jobs
 	RefreshTokens
 	SigningKeys
 	Replay
 	Logs
+	LogSearch
 	Counters
 	BreachedPasswords
 	MFA

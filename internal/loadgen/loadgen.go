@@ -281,7 +281,10 @@ func Run(ctx context.Context, t Target, o Options) (*Result, error) {
 	var dropped int
 	start := time.Now()
 	if o.Rate > 0 {
-		dropped = r.openLoop(runCtx, workers)
+		// The open loop counts its slots from the rate and the duration, not from runCtx's
+		// deadline: a loop woken late with both its timer and the deadline ready would pick one
+		// at random and schedule a slot more or fewer.
+		dropped = r.openLoop(ctx, workers)
 	} else {
 		for _, w := range workers {
 			wg.Go(func() {
@@ -339,9 +342,13 @@ func (r *runner) openLoop(ctx context.Context, workers []*worker) int {
 	interval := time.Duration(float64(time.Second) / r.o.Rate)
 	dropped := 0
 	start := time.Now()
+	end := start.Add(r.o.Duration)
 loop:
 	for i := 0; ; i++ {
 		at := start.Add(time.Duration(i) * interval)
+		if !at.Before(end) {
+			break
+		}
 		if d := time.Until(at); d > 0 {
 			select {
 			case <-ctx.Done():

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/store"
+	"github.com/sesameauth/sesame/internal/token"
 )
 
 // PasswordHasher makes stored password hashes (password.Hasher satisfies it).
@@ -21,10 +22,16 @@ type PasswordHasher interface {
 	Hash(ctx context.Context, password string) (string, error)
 }
 
-// SigningKeys makes sure signing keys exist for an algorithm (token.Keys satisfies it).
+// SigningKeys manages the tenant's signing keys (token.Keys satisfies it).
 type SigningKeys interface {
 	// Ensure creates a current and a next key for each algorithm that lacks them.
 	Ensure(ctx context.Context, algs ...string) error
+	// List returns every stored key, retired and revoked ones included.
+	List(ctx context.Context) ([]token.KeyInfo, error)
+	// Rotate promotes the next key of alg (every algorithm when "") to current.
+	Rotate(ctx context.Context, alg string) error
+	// Revoke withdraws a key at once.
+	Revoke(ctx context.Context, kid string) (token.Revocation, error)
 }
 
 // Service is the management service over one tenant's store.

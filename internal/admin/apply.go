@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/sesameauth/sesame/internal/config"
-	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/token"
@@ -884,57 +883,45 @@ func (p *applyPlan) planAttackProtection(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defaults := guard.Defaults()
-	want := defaults
-	if cur.AttackProtection != nil {
-		want = *cur.AttackProtection
-	}
-	if bf := f.BruteForce; bf != nil {
-		w := &want.BruteForce
-		setIf(&w.Enabled, bf.Enabled)
-		setSlice(&w.Shields, bf.Shields)
-		setIf(&w.Mode, bf.Mode)
-		setSlice(&w.Allowlist, bf.Allowlist)
-		setIf(&w.MaxAttempts, bf.MaxAttempts)
-	}
-	if ip := f.SuspiciousIP; ip != nil {
-		w := &want.SuspiciousIP
-		setIf(&w.Enabled, ip.Enabled)
-		setSlice(&w.Shields, ip.Shields)
-		setSlice(&w.Allowlist, ip.Allowlist)
-		for _, st := range []struct {
-			file *config.ThrottleStage
-			dst  *store.ThrottleStage
-		}{{ip.PreLogin, &w.Stage.PreLogin}, {ip.PreUserRegistration, &w.Stage.PreUserRegistration}} {
-			if st.file != nil {
-				setIf(&st.dst.MaxAttempts, st.file.MaxAttempts)
-				if st.file.Rate != nil {
-					st.dst.Rate = int64(*st.file.Rate)
+	want, err := changeAttackProtection(storedAttackProtection(cur), func(want *store.AttackProtection) error {
+		if bf := f.BruteForce; bf != nil {
+			w := &want.BruteForce
+			setIf(&w.Enabled, bf.Enabled)
+			setSlice(&w.Shields, bf.Shields)
+			setIf(&w.Mode, bf.Mode)
+			setSlice(&w.Allowlist, bf.Allowlist)
+			setIf(&w.MaxAttempts, bf.MaxAttempts)
+		}
+		if ip := f.SuspiciousIP; ip != nil {
+			w := &want.SuspiciousIP
+			setIf(&w.Enabled, ip.Enabled)
+			setSlice(&w.Shields, ip.Shields)
+			setSlice(&w.Allowlist, ip.Allowlist)
+			for _, st := range []struct {
+				file *config.ThrottleStage
+				dst  *store.ThrottleStage
+			}{{ip.PreLogin, &w.Stage.PreLogin}, {ip.PreUserRegistration, &w.Stage.PreUserRegistration}} {
+				if st.file != nil {
+					setIf(&st.dst.MaxAttempts, st.file.MaxAttempts)
+					if st.file.Rate != nil {
+						st.dst.Rate = int64(*st.file.Rate)
+					}
 				}
 			}
 		}
-	}
-	if br := f.Breached; br != nil {
-		w := &want.Breached
-		setIf(&w.Enabled, br.Enabled)
-		setSlice(&w.Shields, br.Shields)
-		setIf(&w.Method, br.Method)
-	}
-	if err := guard.Validate(want); err != nil {
-		// Each of guard's problems reads "field.path: message".
-		errs := []error{err}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			errs = j.Unwrap()
-		}
-		for _, e := range errs {
-			path, msg, _ := strings.Cut(e.Error(), ": ")
-			p.problem("attackProtection."+path, "%s", msg)
+		if br := f.Breached; br != nil {
+			w := &want.Breached
+			setIf(&w.Enabled, br.Enabled)
+			setSlice(&w.Shields, br.Shields)
+			setIf(&w.Method, br.Method)
 		}
 		return nil
+	})
+	if err != nil {
+		p.validationProblems("attackProtection", err)
+		return nil
 	}
-	// Nothing stored means the defaults: a file restating them changes nothing.
-	changed := !applySame(cmp.Or(cur.AttackProtection, &defaults), want)
-	p.step("attack protection", false, changed, func(ctx context.Context) error {
+	p.step("attack protection", false, !sameAttackProtection(cur, want), func(ctx context.Context) error {
 		return p.s.Store.UpdateTenant(ctx, func(t *store.Tenant) error {
 			t.AttackProtection = &want
 			return nil
@@ -957,21 +944,15 @@ func (p *applyPlan) planMFA(ctx context.Context) error {
 	}
 	pol, fac := cmp.Or(cur.MFAPolicy, store.MFANever), cur.MFAFactors
 	if gp := p.tf.GuardianPolicies; gp != nil {
-		pol = store.MFANever
-		if slices.Contains(gp.Policies, "all-applications") {
-			pol = store.MFAAlways
+		// The parser reported confidence-score (adaptive MFA) as ignored.
+		kept := slices.DeleteFunc(slices.Clone(gp.Policies), func(p string) bool { return p == "confidence-score" })
+		if pol, err = policyOf(kept); err != nil {
+			p.validationProblems("guardianPolicies", err)
 		}
 	}
-	for _, f := range p.tf.GuardianFactors {
-		switch f.Name {
-		case "otp":
-			fac.OTP = f.Enabled
-		case "email":
-			fac.Email = f.Enabled
-		case "sms":
-			fac.SMS = f.Enabled
-		case "recovery-code":
-			fac.RecoveryCode = f.Enabled
+	for i, f := range p.tf.GuardianFactors {
+		if err := setFactor(&fac, f.Name, f.Enabled); err != nil {
+			p.validationProblems(fmt.Sprintf("guardianFactors[%d]", i), err)
 		}
 	}
 	changed := pol != cmp.Or(cur.MFAPolicy, store.MFANever) || fac != cur.MFAFactors

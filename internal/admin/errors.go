@@ -88,3 +88,15 @@ func storeErr(err error, kind, id string) error {
 		return err
 	}
 }
+
+// findBy returns the first of items that match accepts, or a NotFoundError naming kind and id
+// (for records the store keys otherwise, looked up by their ID among a few).
+func findBy[T any](items []T, kind, id string, match func(T) bool) (T, error) {
+	for _, it := range items {
+		if match(it) {
+			return it, nil
+		}
+	}
+	var zero T
+	return zero, &NotFoundError{Kind: kind, ID: id}
+}

@@ -41,16 +41,6 @@ func hookSource(baseDir, ref string) (string, error) {
 	return string(b), nil
 }
 
-// compileProblem reports code that does not compile at its line and column.
-func (p *applyPlan) compileProblem(path string, err error) {
-	var ce *hooks.CompileError
-	if errors.As(err, &ce) {
-		p.problem(path, "does not compile: line %d, column %d: %s", ce.Line, ce.Column, ce.Message)
-		return
-	}
-	p.problem(path, "does not compile: %v", err)
-}
-
 // planHooks plans the rules, actions and triggers sections. Every script is compiled here, so
 // code with a syntax error is refused before anything is written. Actions' secrets are sealed
 // with the key-encryption key.
@@ -72,10 +62,6 @@ func (p *applyPlan) planHooks(ctx context.Context) error {
 			p.problem(path+".script", "%v", err)
 			continue
 		}
-		if err := check.CompileRule(r.Name, src); err != nil {
-			p.compileProblem(path+".script", err)
-			continue
-		}
 		rec := store.Rule{ID: store.NewID("rul_", 8), Name: r.Name, Script: src, Order: i + 1, Enabled: true,
 			CreatedAt: now, UpdatedAt: now}
 		if r.Order != nil {
@@ -83,6 +69,10 @@ func (p *applyPlan) planHooks(ctx context.Context) error {
 		}
 		if r.Enabled != nil {
 			rec.Enabled = *r.Enabled
+		}
+		if err := checkRule(check, rec); err != nil {
+			p.validationProblems(path, err)
+			continue
 		}
 		i := slices.IndexFunc(storedRules, func(s store.Rule) bool { return s.Name == r.Name })
 		changed := i >= 0 && (storedRules[i].Script != rec.Script || storedRules[i].Order != rec.Order ||
@@ -94,60 +84,72 @@ func (p *applyPlan) planHooks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{}
+	// The triggers each action (stored or in the file) supports, by name.
+	known := map[string][]string{}
 	for _, a := range storedActions {
-		known[a.Name] = true
+		known[a.Name] = a.SupportedTriggers
 	}
 	for i, a := range tf.Actions {
 		path := fmt.Sprintf("actions[%d]", i)
-		known[a.Name] = true
 		src, err := hookSource(tf.BaseDir, a.Code)
 		if err != nil {
+			known[a.Name] = nil
 			p.problem(path+".code", "%v", err)
 			continue
 		}
-		if err := check.CompileAction(a.Name, src); err != nil {
-			p.compileProblem(path+".code", err)
-			continue
-		}
-		rec := store.Action{ID: store.NewID("act_", 8), Name: a.Name, Code: src, Runtime: a.Runtime,
+		rec := store.Action{ID: store.NewID("act_", 8), Name: a.Name, Code: src, Runtime: cmpOr(a.Runtime, DefaultActionRuntime),
 			Deployed: a.Deployed == nil || *a.Deployed, CreatedAt: now, UpdatedAt: now}
-		if rec.Runtime == "" {
-			rec.Runtime = "node18"
-		}
 		for _, d := range a.Dependencies {
 			rec.Dependencies = append(rec.Dependencies, store.ActionDependency{Name: d.Name, Version: d.Version})
 		}
 		for _, t := range a.SupportedTriggers {
 			rec.SupportedTriggers = append(rec.SupportedTriggers, t.ID)
 		}
+		known[a.Name] = rec.SupportedTriggers
 		j := slices.IndexFunc(storedActions, func(s store.Action) bool { return s.Name == a.Name })
-		sameSecrets := j >= 0 && len(storedActions[j].Secrets) == len(a.Secrets)
+		var stored store.Action
+		if j >= 0 {
+			stored = storedActions[j]
+		}
+		secrets := make([]SecretChange, len(a.Secrets))
 		for k, sec := range a.Secrets {
-			if p.s.Box == nil {
-				p.problem(fmt.Sprintf("%s.secrets[%d]", path, k), "no key-encryption key to seal the secret with")
-				break
-			}
-			aad := store.ActionSecretAAD(a.Name, sec.Name)
-			if sameSecrets {
-				old := storedActions[j].Secrets[k]
-				v, err := p.s.Box.Open(old.ValueSealed, aad)
-				sameSecrets = err == nil && old.Name == sec.Name && string(v) == sec.Value
-			}
-			rec.Secrets = append(rec.Secrets, store.ActionSecret{Name: sec.Name, ValueSealed: p.s.Box.Seal([]byte(sec.Value), aad)})
+			secrets[k] = SecretChange{Name: sec.Name, Value: &sec.Value}
+		}
+		sealed, sameSecrets, err := p.s.sealSecrets(a.Name, stored.Secrets, secrets)
+		if err != nil {
+			p.validationProblems(path, err)
+			continue
+		}
+		rec.Secrets = sealed
+		if err := checkAction(check, rec); err != nil {
+			p.validationProblems(path, err)
+			continue
 		}
 		changed := false
 		if j >= 0 {
-			old := storedActions[j]
-			changed = !sameSecrets || old.Code != rec.Code || old.Runtime != rec.Runtime || old.Deployed != rec.Deployed ||
-				!applySame(old.Dependencies, rec.Dependencies) || !slices.Equal(old.SupportedTriggers, rec.SupportedTriggers)
+			d, err := p.s.actionDetails(ctx, stored)
+			if err != nil {
+				return err
+			}
+			changed = !sameSecrets || stored.Code != rec.Code || stored.Runtime != rec.Runtime || stored.Deployed != rec.Deployed ||
+				!applySame(stored.Dependencies, rec.Dependencies) || !slices.Equal(stored.SupportedTriggers, rec.SupportedTriggers) ||
+				(rec.Deployed && !d.AllChangesDeployed)
 		}
-		p.step("action "+a.Name, j < 0, changed, func(ctx context.Context) error { return p.s.Store.PutAction(ctx, rec) })
+		p.step("action "+a.Name, j < 0, changed, func(ctx context.Context) error {
+			if err := p.s.Store.PutAction(ctx, rec); err != nil {
+				return err
+			}
+			if !rec.Deployed {
+				return nil
+			}
+			_, err := p.s.DeployDraft(ctx, rec.Name)
+			return err
+		})
 	}
 
 	for _, trigger := range sortedKeys(tf.Triggers) {
 		bindings := tf.Triggers[trigger]
-		if trigger != store.TriggerPostLogin && trigger != store.TriggerCredentialsExchange {
+		if _, ok := Trigger(trigger); !ok {
 			if len(bindings) > 0 {
 				tf.Ignored = append(tf.Ignored, "triggers."+trigger)
 			}
@@ -155,8 +157,13 @@ func (p *applyPlan) planHooks(ctx context.Context) error {
 		}
 		var want []store.TriggerBinding
 		for i, b := range bindings {
-			if !known[b.ActionName] {
+			supported, ok := known[b.ActionName]
+			if !ok {
 				p.problem(fmt.Sprintf("triggers.%s[%d].action_name", trigger, i), "no action named %q", b.ActionName)
+				continue
+			}
+			if msg := bindingProblem(trigger, supported); msg != "" {
+				p.problem(fmt.Sprintf("triggers.%s[%d].action_name", trigger, i), "%s", msg)
 				continue
 			}
 			want = append(want, store.TriggerBinding{ActionName: b.ActionName, DisplayName: cmpOr(b.DisplayName, b.ActionName)})

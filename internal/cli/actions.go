@@ -133,6 +133,9 @@ func newActionsDeployCmd(a *app) *cobra.Command {
 			if err := svc.Store.PutAction(ctx, act); err != nil {
 				return err
 			}
+			if _, err := svc.DeployDraft(ctx, name); err != nil {
+				return err
+			}
 			if bind {
 				bs, err := svc.Store.TriggerBindings(ctx, store.TriggerPostLogin)
 				if err != nil {

@@ -80,6 +80,9 @@ type Action struct {
 type Rule struct {
 	Name   string
 	Script string
+	// Configuration is the tenant's rules configuration (Auth0's rules-configs), the global
+	// `configuration` object the script reads; nil is an empty one.
+	Configuration map[string]string
 }
 
 // CompileAction checks that code compiles as an Action module, caching the program.
@@ -182,7 +185,7 @@ func (f *Flow) PostLogin(ctx context.Context, ev Event) (Outcome, error) {
 		return st.out, nil
 	}
 	for _, r := range f.rules {
-		if err := f.run(ctx, st, r.Name, "rule", func(rt *jsRuntime) error { return rt.runRule(st, r.prog) }); err != nil {
+		if err := f.run(ctx, st, r.Name, "rule", func(rt *jsRuntime) error { return rt.runRule(st, r.prog, r.Configuration) }); err != nil {
 			return st.outcome(), err
 		}
 	}

@@ -255,7 +255,7 @@ func (rt *jsRuntime) actionAPI() *goja.Object {
 }
 
 // runRule runs one Rule: function (user, context, callback).
-func (rt *jsRuntime) runRule(st *state, prog *goja.Program) error {
+func (rt *jsRuntime) runRule(st *state, prog *goja.Program, configuration map[string]string) error {
 	vm := rt.vm
 	fv, err := vm.RunProgram(prog)
 	if err != nil {
@@ -299,7 +299,11 @@ func (rt *jsRuntime) runRule(st *state, prog *goja.Program) error {
 	auth0 := vm.NewObject()
 	_ = auth0.Set("users", users)
 	_ = vm.Set("auth0", auth0)
-	_ = vm.Set("configuration", vm.NewObject())
+	conf := vm.NewObject()
+	for k, v := range configuration {
+		_ = conf.Set(k, v)
+	}
+	_ = vm.Set("configuration", conf)
 	if _, err := rule(goja.Undefined(), user, ctxv, callback); err != nil {
 		return rt.jsErr(err)
 	}

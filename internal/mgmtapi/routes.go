@@ -84,6 +84,60 @@ func (a *API) routes() {
 	a.handle("GET /jobs/{id}/result", scopes("read:users"), "", a.getJobResult)
 	a.handle("GET /logs", scopes("read:logs", "read:logs_users"), "", a.listLogs)
 	a.handle("GET /logs/{id}", scopes("read:logs", "read:logs_users"), "", a.getLog)
+
+	// Actions, their versions, triggers and bindings (actions.go).
+	a.handle("GET /actions/actions", scopes("read:actions"), "", a.listActions)
+	a.handle("POST /actions/actions", scopes("create:actions"), "Create an action", a.createAction)
+	a.handle("GET /actions/actions/{id}", scopes("read:actions"), "", a.getAction)
+	a.handle("PATCH /actions/actions/{id}", scopes("update:actions"), "Update an action", a.updateAction)
+	a.handle("DELETE /actions/actions/{id}", scopes("delete:actions"), "Delete an action", a.deleteAction)
+	a.handle("POST /actions/actions/{id}/deploy", scopes("create:actions"), "Deploy an action", a.deployAction)
+	a.handle("GET /actions/actions/{id}/versions", scopes("read:actions"), "", a.listActionVersions)
+	a.handle("GET /actions/actions/{id}/versions/{versionId}", scopes("read:actions"), "", versionHandler(http.StatusOK, a.cfg.Admin.ActionVersion))
+	a.handle("POST /actions/actions/{id}/versions/{versionId}/deploy", scopes("create:actions"), "Roll back an action", versionHandler(http.StatusAccepted, a.cfg.Admin.RollbackAction))
+	a.handle("GET /actions/triggers", scopes("read:actions"), "", a.listTriggers)
+	a.handle("GET /actions/triggers/{triggerId}/bindings", scopes("read:actions"), "", a.listBindings)
+	a.handle("PATCH /actions/triggers/{triggerId}/bindings", scopes("update:actions"), "Update trigger bindings", a.updateBindings)
+
+	// Rules and rules configuration (rules.go).
+	a.handle("GET /rules", scopes("read:rules"), "", a.listRules)
+	a.handle("POST /rules", scopes("create:rules"), "Create a rule", a.createRule)
+	a.handle("GET /rules/{id}", scopes("read:rules"), "", a.getRule)
+	a.handle("PATCH /rules/{id}", scopes("update:rules"), "Update a rule", a.updateRule)
+	a.handle("DELETE /rules/{id}", scopes("delete:rules"), "Delete a rule", deleteBy(a.cfg.Admin.DeleteRule))
+	a.handle("GET /rules-configs", scopes("read:rules_configs"), "", a.listRulesConfigs)
+	a.handle("PUT /rules-configs/{key}", scopes("update:rules_configs"), "Set a rules config", a.setRulesConfig)
+	a.handle("DELETE /rules-configs/{key}", scopes("delete:rules_configs"), "Delete a rules config", func(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+		return noContent(w, a.cfg.Admin.DeleteRulesConfig(r.Context(), r.PathValue("key")))
+	})
+
+	// Attack protection (attackprotection.go).
+	for _, ap := range []struct {
+		path, what string
+		section    attackSection
+	}{
+		{"brute-force-protection", "brute force protection", bruteForceSection},
+		{"suspicious-ip-throttling", "suspicious IP throttling", suspiciousIPSection},
+		{"breached-password-detection", "breached password detection", breachedSection},
+	} {
+		a.handle("GET /attack-protection/"+ap.path, scopes("read:attack_protection"), "", a.getAttackProtection(ap.section))
+		a.handle("PATCH /attack-protection/"+ap.path, scopes("update:attack_protection"), "Update "+ap.what+" settings",
+			a.patchAttackProtection(ap.section))
+	}
+
+	// Guardian: MFA factors and policies (guardian.go).
+	a.handle("GET /guardian/factors", scopes("read:guardian_factors"), "", a.listGuardianFactors)
+	a.handle("PUT /guardian/factors/{name}", scopes("update:guardian_factors"), "Update a guardian factor", a.setGuardianFactor)
+	a.handle("GET /guardian/policies", scopes("read:mfa_policies"), "", a.getGuardianPolicies)
+	a.handle("PUT /guardian/policies", scopes("update:mfa_policies"), "Set the MFA policies", a.setGuardianPolicies)
+	a.handle("GET /guardian/factors/phone/message-types", scopes("read:guardian_factors"), "", a.getPhoneMessageTypes)
+	a.handle("PUT /guardian/factors/phone/message-types", scopes("update:guardian_factors"), "Update the phone message types", a.setPhoneMessageTypes)
+
+	// Signing keys (keys.go).
+	a.handle("GET /keys/signing", scopes("read:signing_keys"), "", a.listSigningKeys)
+	a.handle("GET /keys/signing/{kid}", scopes("read:signing_keys"), "", a.getSigningKey)
+	a.handle("POST /keys/signing/rotate", scopes("create:signing_keys", "update:signing_keys"), "Rotate the signing keys", a.rotateSigningKeys)
+	a.handle("PUT /keys/signing/{kid}/revoke", scopes("update:signing_keys"), "Revoke a signing key", a.revokeSigningKey)
 }
 
 // deleteBy is the handler of DELETE /<resource>/{id}: del(id), then 204 No Content.

@@ -80,9 +80,21 @@ func (s *Server) loadFlow(ctx context.Context, trigger string) (*hooks.Flow, err
 		if err != nil {
 			return nil, err
 		}
+		configs, err := s.store.ListRulesConfigs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		conf := make(map[string]string, len(configs))
+		for _, c := range configs {
+			v, err := s.box.Open(c.ValueSealed, store.RulesConfigAAD(c.Key))
+			if err != nil {
+				return nil, fmt.Errorf("opening rules configuration %s: %w", c.Key, err)
+			}
+			conf[c.Key] = string(v)
+		}
 		for _, r := range storedRules {
 			if r.Enabled {
-				rules = append(rules, hooks.Rule{Name: r.Name, Script: r.Script})
+				rules = append(rules, hooks.Rule{Name: r.Name, Script: r.Script, Configuration: conf})
 			}
 		}
 	}
@@ -99,7 +111,16 @@ func (s *Server) loadFlow(ctx context.Context, trigger string) (*hooks.Flow, err
 		if !a.Deployed {
 			continue
 		}
-		ha := hooks.Action{Name: a.Name, Code: a.Code, Secrets: map[string]string{}}
+		// What runs is the deployed version; the action's own code is the draft.
+		code := a.Code
+		if a.DeployedVersion != "" {
+			v, err := s.store.GetActionVersion(ctx, a.ID, a.DeployedVersion)
+			if err != nil {
+				return nil, fmt.Errorf("reading the deployed version of action %s: %w", a.Name, err)
+			}
+			code = v.Code
+		}
+		ha := hooks.Action{Name: a.Name, Code: code, Secrets: map[string]string{}}
 		for _, sec := range a.Secrets {
 			v, err := s.box.Open(sec.ValueSealed, store.ActionSecretAAD(a.Name, sec.Name))
 			if err != nil {

@@ -425,6 +425,42 @@ api.accessToken.setCustomClaim('https://example.com/action_protocol', event.tran
 				}
 			},
 		},
+		{
+			// Auth0's model: the action's record is a draft; what runs is the version deployed.
+			name: "the deployed version runs, not a later draft",
+			setup: func(e *env) {
+				e.putAction("versioned", action(`api.accessToken.setCustomClaim('https://example.com/v', 'deployed');`), nil)
+				if _, err := e.st.DeployActionVersion(context.Background(), "versioned", store.ActionVersion{ID: "ver_1",
+					Code: action(`api.accessToken.setCustomClaim('https://example.com/v', 'deployed');`), Runtime: "node18"}); err != nil {
+					t.Fatal(err)
+				}
+				e.putAction("versioned", action(`api.accessToken.setCustomClaim('https://example.com/v', 'draft');`), nil)
+				e.bind("versioned")
+			},
+			check: func(t *testing.T, e *env) {
+				if got := e.verify(e.login().str("access_token")).Claims["https://example.com/v"]; got != "deployed" {
+					t.Errorf("claim: got %v, want deployed (the draft must not run)", got)
+				}
+			},
+		},
+		{
+			name: "rules read the rules configuration",
+			setup: func(e *env) {
+				if err := e.st.PutRulesConfig(context.Background(), store.RulesConfig{Key: "GREETING",
+					ValueSealed: e.box.Seal([]byte("hello"), store.RulesConfigAAD("GREETING"))}); err != nil {
+					t.Fatal(err)
+				}
+				e.putRule("configured", `function (user, context, callback) {
+  context.accessToken['https://example.com/greeting'] = configuration.GREETING;
+  callback(null, user, context);
+}`, 1)
+			},
+			check: func(t *testing.T, e *env) {
+				if got := e.verify(e.login().str("access_token")).Claims["https://example.com/greeting"]; got != "hello" {
+					t.Errorf("claim: got %v, want hello from configuration.GREETING", got)
+				}
+			},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,6 +65,9 @@ type KeyInfo struct {
 	PublishUntil time.Time
 	// Thumbprint is the RFC 7638 SHA-256 thumbprint of the public key, base64url.
 	Thumbprint string
+	// Certificate is a self-signed X.509 certificate (DER) of the public key, for the
+	// Management API, which shows signing keys as certificates as Auth0 does.
+	Certificate []byte
 }
 
 // loadedKey is an unsealed key with what signing and publishing need, computed once.
@@ -78,6 +81,10 @@ type loadedKey struct {
 
 	signersMu sync.Mutex
 	signers   atomic.Pointer[map[string]jose.Signer] // by typ header; copy-on-write
+
+	certOnce sync.Once
+	cert     []byte
+	certErr  error
 }
 
 // snapshot is what one read of the store yields: the keys in effect at a moment.
@@ -309,9 +316,13 @@ func (k *Keys) List(ctx context.Context) ([]KeyInfo, error) {
 		if err != nil {
 			return nil, err
 		}
+		cert, err := lk.certificate(r.CreatedAt)
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, KeyInfo{
 			KID: r.KID, Alg: r.Alg, State: r.State, CreatedAt: r.CreatedAt,
-			ActivatedAt: r.ActivatedAt, PublishUntil: r.PublishUntil, Thumbprint: lk.thumb,
+			ActivatedAt: r.ActivatedAt, PublishUntil: r.PublishUntil, Thumbprint: lk.thumb, Certificate: cert,
 		})
 	}
 	return out, nil

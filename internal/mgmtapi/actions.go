@@ -58,19 +58,14 @@ type actionBaseView struct {
 
 // actionView is Auth0's action object: the draft, and the deployed version when there is one.
 type actionView struct {
-	ID                 string                   `json:"id"`
-	Name               string                   `json:"name"`
-	SupportedTriggers  []triggerRef             `json:"supported_triggers"`
-	AllChangesDeployed bool                     `json:"all_changes_deployed"`
-	CreatedAt          time.Time                `json:"created_at"`
-	UpdatedAt          time.Time                `json:"updated_at"`
-	Code               string                   `json:"code"`
-	Dependencies       []store.ActionDependency `json:"dependencies"`
-	Runtime            string                   `json:"runtime"`
-	Secrets            []secretView             `json:"secrets"`
-	DeployedVersion    *actionVersionView       `json:"deployed_version,omitempty"`
-	Status             string                   `json:"status"`
-	BuiltAt            time.Time                `json:"built_at"`
+	actionBaseView
+	Code            string                   `json:"code"`
+	Dependencies    []store.ActionDependency `json:"dependencies"`
+	Runtime         string                   `json:"runtime"`
+	Secrets         []secretView             `json:"secrets"`
+	DeployedVersion *actionVersionView       `json:"deployed_version,omitempty"`
+	Status          string                   `json:"status"`
+	BuiltAt         time.Time                `json:"built_at"`
 }
 
 func triggerRefs(ids []string) []triggerRef {
@@ -114,8 +109,8 @@ func newActionVersionView(a store.Action, v store.ActionVersion, withAction bool
 }
 
 func newActionView(d admin.ActionDetails) actionView {
-	v := actionView{ID: d.ID, Name: d.Name, SupportedTriggers: triggerRefs(d.SupportedTriggers),
-		AllChangesDeployed: d.AllChangesDeployed, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Code: d.Code,
+	v := actionView{actionBaseView: actionBaseView{ID: d.ID, Name: d.Name, SupportedTriggers: triggerRefs(d.SupportedTriggers),
+		AllChangesDeployed: d.AllChangesDeployed, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}, Code: d.Code,
 		Dependencies: orEmpty(d.Dependencies), Runtime: d.Runtime, Secrets: secretViews(d.Action),
 		Status: actionStatusBuilt, BuiltAt: d.UpdatedAt}
 	if d.Version != nil && d.Deployed {

@@ -35,15 +35,46 @@ const (
 	deployUserPassword = "Deployed Tenant Password 7"
 )
 
-// deployBootstrapYAML is all the tenant holds before the import: the client the Deploy CLI
-// authenticates as (its client grant, every management scope, is added with the CLI).
-const deployBootstrapYAML = `clients:
+// deployBootstrapYAML is the tenant before the import: the client the Deploy CLI
+// authenticates as (its client grant, every management scope, is added with the CLI), and
+// more clients, APIs, client grants and databases than one page of each list the CLI reads
+// (offset pages of 100 for clients and APIs, checkpoint pages of 50 for client grants and
+// connections), so that an export holds them all only if the CLI could page through them.
+func deployBootstrapYAML() string {
+	var b strings.Builder
+	b.WriteString(`clients:
   - name: Deploy CLI
     client_id: ` + deployClientID + `
     client_secret: ` + deployClientSecret + `
     app_type: non_interactive
     grant_types: [client_credentials]
-`
+`)
+	for i := range deployBulkAPIs {
+		fmt.Fprintf(&b, "  - {name: Bulk Client %03d, app_type: non_interactive, grant_types: [client_credentials]}\n", i)
+	}
+	b.WriteString("resourceServers:\n")
+	for i := range deployBulkAPIs {
+		fmt.Fprintf(&b, "  - {name: Bulk API %03d, identifier: \"https://bulk-%03d.deploy.test\", scopes: [{value: read:bulk}]}\n", i, i)
+	}
+	b.WriteString("clientGrants:\n")
+	for i := range deployBulkGrants {
+		fmt.Fprintf(&b, "  - {client_id: Bulk Client %03d, audience: \"https://bulk-%03d.deploy.test\", scope: [read:bulk]}\n", i, i)
+	}
+	// The CLI's schema fills in options.disable_self_service_change_password (false) on every
+	// database it imports; the bulk ones carry it already, so that the re-import below
+	// changes nothing.
+	b.WriteString("databases:\n")
+	for i := range deployBulkGrants {
+		fmt.Fprintf(&b, "  - {name: bulk-%03d, strategy: auth0, enabled_clients: [Bulk Client %03d], options: {disable_self_service_change_password: false}}\n", i, i)
+	}
+	return b.String()
+}
+
+// The bulk records of deployBootstrapYAML: one more than a page of each.
+const (
+	deployBulkAPIs   = 101 // and as many clients
+	deployBulkGrants = 51  // and as many databases
+)
 
 // deployTenantYAML is the tenant the CLI imports, in its own YAML layout: what a team would
 // export from Auth0. Its Action and Rule add claims, so a login proves they were deployed and
@@ -148,7 +179,7 @@ const (
 func TestDeployCLI(t *testing.T) {
 	t.Parallel()
 	nodeBin, cli := deployCLI(t)
-	d := startTenantServer(t, deployBootstrapYAML)
+	d := startTenantServer(t, deployBootstrapYAML())
 	grantAllManagementScopes(t, d, deployClientID)
 
 	run := func(args ...string) string {
@@ -389,12 +420,17 @@ func checkDeployExport(t *testing.T, dir string) {
 		t.Errorf("tenant: got %+v", e.Tenant)
 	}
 
+	// Every bulk record comes back: the CLI paged through each list.
 	clients := map[string]int{}
 	for i, c := range e.Clients {
 		clients[c.Name] = i
 		if c.Secret != "" {
 			t.Errorf("client %s: the export carries its secret", c.Name)
 		}
+	}
+	if want := 1 + deployBulkAPIs + 2; len(e.Clients) != want || len(clients) != want {
+		t.Errorf("clients: got %d (%d names), want %d: the Deploy CLI's, the bulk ones and the two imported",
+			len(e.Clients), len(clients), want)
 	}
 	if i, ok := clients["Deploy App"]; !ok {
 		t.Errorf("clients: no Deploy App in %+v", e.Clients)
@@ -405,21 +441,48 @@ func checkDeployExport(t *testing.T, dir string) {
 		t.Errorf("clients: Deploy Worker missing or wrong in %+v", e.Clients)
 	}
 
-	if len(e.Databases) != 1 || e.Databases[0].Name != "deploy-users" || e.Databases[0].Strategy != "auth0" ||
-		!slices.Equal(e.Databases[0].EnabledClients, []string{"Deploy App"}) || e.Databases[0].Options["passwordPolicy"] != "good" {
-		t.Errorf("databases: got %+v, want deploy-users (auth0) enabled for Deploy App with passwordPolicy good", e.Databases)
+	dbs := map[string]int{}
+	for i, db := range e.Databases {
+		dbs[db.Name] = i
+	}
+	if want := deployBulkGrants + 1; len(e.Databases) != want || len(dbs) != want {
+		t.Errorf("databases: got %d (%d names), want %d", len(e.Databases), len(dbs), want)
+	}
+	if i, ok := dbs["deploy-users"]; !ok {
+		t.Errorf("databases: no deploy-users")
+	} else if db := e.Databases[i]; db.Strategy != "auth0" || !slices.Equal(db.EnabledClients, []string{"Deploy App"}) || db.Options["passwordPolicy"] != "good" {
+		t.Errorf("databases: got %+v, want deploy-users (auth0) enabled for Deploy App with passwordPolicy good", db)
+	}
+	if i, ok := dbs["bulk-050"]; !ok || !slices.Equal(e.Databases[i].EnabledClients, []string{"Bulk Client 050"}) {
+		t.Errorf("databases: bulk-050 missing or not enabled for Bulk Client 050")
 	}
 
 	// The Management API is Auth0's own resource server; the CLI leaves it out.
-	if len(e.ResourceServers) != 1 || e.ResourceServers[0].Identifier != "https://api.deploy.test" ||
-		e.ResourceServers[0].TokenLifetime != 7200 || len(e.ResourceServers[0].Scopes) != 2 {
-		t.Errorf("resourceServers: got %+v, want only Deploy API with two scopes and token_lifetime 7200", e.ResourceServers)
+	apis := map[string]int{}
+	for i, rs := range e.ResourceServers {
+		apis[rs.Identifier] = i
+	}
+	if want := deployBulkAPIs + 1; len(e.ResourceServers) != want || len(apis) != want {
+		t.Errorf("resourceServers: got %d (%d identifiers), want %d (the Management API left out)", len(e.ResourceServers), len(apis), want)
+	}
+	if i, ok := apis["https://api.deploy.test"]; !ok {
+		t.Errorf("resourceServers: no Deploy API")
+	} else if rs := e.ResourceServers[i]; rs.Name != "Deploy API" || rs.TokenLifetime != 7200 || len(rs.Scopes) != 2 {
+		t.Errorf("resourceServers: got %+v, want Deploy API with two scopes and token_lifetime 7200", rs)
 	}
 	// Client grants name their client by name, as the CLI writes them; the Deploy CLI's own
 	// grant for the Management API is left out.
-	if len(e.ClientGrants) != 1 || e.ClientGrants[0].ClientID != "Deploy Worker" ||
-		e.ClientGrants[0].Audience != "https://api.deploy.test" || !slices.Equal(e.ClientGrants[0].Scope, []string{"read:things"}) {
-		t.Errorf("clientGrants: got %+v", e.ClientGrants)
+	grants := map[string]int{}
+	for i, g := range e.ClientGrants {
+		grants[g.ClientID] = i
+	}
+	if want := deployBulkGrants + 1; len(e.ClientGrants) != want || len(grants) != want {
+		t.Errorf("clientGrants: got %d (%d clients), want %d", len(e.ClientGrants), len(grants), want)
+	}
+	if i, ok := grants["Deploy Worker"]; !ok {
+		t.Errorf("clientGrants: none for Deploy Worker")
+	} else if g := e.ClientGrants[i]; g.Audience != "https://api.deploy.test" || !slices.Equal(g.Scope, []string{"read:things"}) {
+		t.Errorf("clientGrants: got %+v for Deploy Worker", g)
 	}
 
 	if len(e.Actions) != 1 || e.Actions[0].Name != "stamp" || !e.Actions[0].Deployed || e.Actions[0].Status != "built" ||
@@ -574,7 +637,7 @@ func diffTrees(t *testing.T, a, b string) string {
 		if other, ok := fb[name]; !ok {
 			diffs = append(diffs, name+" is gone")
 		} else if other != body {
-			diffs = append(diffs, fmt.Sprintf("%s:\n--- before\n%s\n--- after\n%s", name, body, other))
+			diffs = append(diffs, name+": "+firstDifference(body, other))
 		}
 	}
 	for name := range fb {
@@ -584,4 +647,18 @@ func diffTrees(t *testing.T, a, b string) string {
 	}
 	slices.Sort(diffs)
 	return strings.Join(diffs, "\n")
+}
+
+// firstDifference shows where two texts first differ, with a few lines around it.
+func firstDifference(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	i := 0
+	for i < len(la) && i < len(lb) && la[i] == lb[i] {
+		i++
+	}
+	window := func(lines []string) string {
+		from, to := max(0, i-3), min(len(lines), i+4)
+		return strings.Join(lines[from:to], "\n")
+	}
+	return fmt.Sprintf("line %d\n--- before\n%s\n--- after\n%s", i+1, window(la), window(lb))
 }

@@ -20,17 +20,22 @@ import (
 	"github.com/sesameauth/sesame/internal/token"
 )
 
-// ApplyReport says what Apply did, object by object, in the order it applied them.
+// ApplyReport says what Apply did, object by object, in the order it applied them. When a
+// write fails, Created and Changed hold exactly the objects written before it, Failed names
+// the one that failed, and nothing after it was written.
 type ApplyReport struct {
 	Created   []string
 	Changed   []string
 	Unchanged []string
+	// Failed is the object whose write failed ("" when Apply succeeded).
+	Failed string
 	// Ignored lists what the file holds that Sesame does not apply (TenantFile.Ignored).
 	Ignored []string
 	// Warnings lists keys unknown to the Deploy CLI format (TenantFile.Unknown).
 	Warnings []string
-	// GeneratedSecrets are the secrets Apply made up. They are stored only hashed or sealed,
-	// so this is the one time they can be shown.
+	// GeneratedSecrets are the secrets Apply made up for the objects it wrote. They are stored
+	// only hashed or sealed, so this is the one time they can be shown (also after a failure:
+	// the objects written before it keep their secrets).
 	GeneratedSecrets []GeneratedSecret
 }
 
@@ -59,11 +64,12 @@ const (
 	applyKeep
 )
 
-// applyStep is one object's planned write.
+// applyStep is one object's planned write, and the secrets generated for it.
 type applyStep struct {
-	label  string
-	action int
-	write  func(ctx context.Context) error
+	label   string
+	action  int
+	write   func(ctx context.Context) error
+	secrets []GeneratedSecret
 }
 
 // applyPlan is everything Apply decided before writing anything.
@@ -73,6 +79,9 @@ type applyPlan struct {
 	problems []config.Problem
 	steps    []applyStep
 	secrets  []GeneratedSecret
+	// stepped counts the secrets already tied to a step: a record's secrets are generated
+	// while it is planned, before its step is added.
+	stepped int
 	// Lookups of what will exist once the plan is written.
 	apis        map[string][]store.Scope // identifier -> scopes
 	clientsByID map[string]bool
@@ -135,26 +144,30 @@ func (s *Service) Apply(ctx context.Context, tf *config.TenantFile) (*ApplyRepor
 		return nil, &config.TenantFileError{Problems: problems}
 	}
 	report := &ApplyReport{Ignored: slices.Clone(tf.Ignored), Warnings: slices.Clone(tf.Unknown)}
+	// The writes are one per object, in order; a failure (the store gone, a concurrent writer)
+	// stops them, and the report then says exactly what was written.
 	for _, st := range p.steps {
-		switch st.action {
-		case applyKeep:
+		if st.action == applyKeep {
 			report.Unchanged = append(report.Unchanged, st.label)
 			continue
-		case applyCreate:
-			report.Created = append(report.Created, st.label)
-		case applyChange:
-			report.Changed = append(report.Changed, st.label)
 		}
 		if err := st.write(ctx); err != nil {
+			report.Failed = st.label
 			return report, fmt.Errorf("applying %s: %w", st.label, err)
 		}
+		if st.action == applyCreate {
+			report.Created = append(report.Created, st.label)
+		} else {
+			report.Changed = append(report.Changed, st.label)
+		}
+		report.GeneratedSecrets = append(report.GeneratedSecrets, st.secrets...)
 	}
 	if s.Keys != nil && len(p.newAlgs) > 0 {
 		if err := s.Keys.Ensure(ctx, p.newAlgs...); err != nil {
+			report.Failed = "signing keys for " + strings.Join(p.newAlgs, ", ")
 			return report, fmt.Errorf("making signing keys for %s: %w", strings.Join(p.newAlgs, ", "), err)
 		}
 	}
-	report.GeneratedSecrets = p.secrets
 	return report, nil
 }
 
@@ -267,7 +280,8 @@ func (p *applyPlan) step(label string, create, changed bool, write func(context.
 	case changed:
 		action = applyChange
 	}
-	p.steps = append(p.steps, applyStep{label: label, action: action, write: write})
+	p.steps = append(p.steps, applyStep{label: label, action: action, write: write, secrets: slices.Clone(p.secrets[p.stepped:])})
+	p.stepped = len(p.secrets)
 }
 
 // --- APIs -----------------------------------------------------------------------------------
@@ -1022,6 +1036,9 @@ func applyStampless[T store.ResourceServer | store.Client | store.Connection | s
 // Write prints the report for a person: one line per object, then the generated secrets.
 func (r *ApplyReport) Write(w io.Writer) {
 	var b bytes.Buffer
+	if r.Failed != "" {
+		fmt.Fprintf(&b, "FAILED at %s: only what is listed as created or changed below was written\n", r.Failed)
+	}
 	fmt.Fprintf(&b, "%d created, %d changed, %d unchanged, %d ignored, %d warnings\n",
 		len(r.Created), len(r.Changed), len(r.Unchanged), len(r.Ignored), len(r.Warnings))
 	for _, sec := range []struct {

@@ -249,7 +249,9 @@ func TestDeployCLI(t *testing.T) {
 	d := startTenantServer(t, deployBootstrapYAML())
 	grantAllManagementScopes(t, d, deployClientID)
 
-	run := func(args ...string) string {
+	// run runs the CLI with the server's environment, env (KEY=VALUE) and args, and returns
+	// its output; it must exit 0.
+	run := func(env []string, args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), deployCLITimeout)
 		defer cancel()
@@ -262,10 +264,9 @@ func TestDeployCLI(t *testing.T) {
 			"AUTH0_DOMAIN="+d.hostPort,
 			"AUTH0_CLIENT_ID="+deployClientID,
 			"AUTH0_CLIENT_SECRET="+deployClientSecret,
-			"AUTH0_ALLOW_DELETE=false",
-			"AUTH0_EXCLUDED="+deployExcluded,
 			"NO_COLOR=1",
 		)
+		cmd.Env = append(cmd.Env, env...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		start := time.Now()
@@ -283,7 +284,9 @@ func TestDeployCLI(t *testing.T) {
 		"actions/stamp/code.js": deployActionCode,
 		"rules/mark.js":         deployRuleScript,
 	})
-	out := run("import", "--input_file", filepath.Join(src, "tenant.yaml"))
+	// What a migration from Auth0 sets: no deletes, and the types Sesame lacks excluded.
+	migrate := []string{"AUTH0_ALLOW_DELETE=false", "AUTH0_EXCLUDED=" + deployExcluded}
+	out := run(migrate, "import", "--input_file", filepath.Join(src, "tenant.yaml"))
 	for _, want := range []string{"Created [clients]", "Created [databases]", "Created [resourceServers]",
 		"Created [clientGrants]", "Created [actions]", "Deployed [actions]", "Updated [triggers]",
 		"Created [rules]", "Updated [attackProtection]", "Updated [guardianFactors]", "Updated [tenant]",
@@ -294,7 +297,7 @@ func TestDeployCLI(t *testing.T) {
 	}
 
 	first := filepath.Join(t.TempDir(), "first")
-	out = run("export", "--format", "yaml", "--output_folder", first)
+	out = run(nil, "export", "--format", "yaml", "--output_folder", first)
 	// Types Sesame does not have are skipped cleanly (a warning naming a scope, or nothing),
 	// never with an error the CLI prints as such.
 	if strings.Contains(out, "ForbiddenError") || strings.Contains(out, "error:") {
@@ -304,17 +307,38 @@ func TestDeployCLI(t *testing.T) {
 
 	// The export imports back unchanged: the CLI PATCHes every matched resource (by client_id,
 	// then name), and a second export is byte for byte the first.
-	out = run("import", "--input_file", filepath.Join(first, "tenant.yaml"))
+	out = run(migrate, "import", "--input_file", filepath.Join(first, "tenant.yaml"))
 	if strings.Contains(out, "Created [") || strings.Contains(out, "Deleted [") {
 		t.Errorf("re-importing the export created or deleted something:\n%s", out)
 	}
 	second := filepath.Join(t.TempDir(), "second")
-	run("export", "--format", "yaml", "--output_folder", second)
+	run(nil, "export", "--format", "yaml", "--output_folder", second)
 	if diff := diffTrees(t, first, second); diff != "" {
 		t.Errorf("the export changed after re-importing it: %s", diff)
 	}
 
-	checkDeployedLogin(t, d)
+	login := checkDeployedLogin(t, d)
+
+	// A pipeline that deletes: with AUTH0_ALLOW_DELETE on, a file without the Rule and the
+	// Action deletes both (the Action's binding with it), and logins lose their claims.
+	gone := t.TempDir()
+	writeFiles(t, gone, map[string]string{"tenant.yaml": "rules: []\nactions: []\ntriggers: {}\n"})
+	out = run([]string{"AUTH0_ALLOW_DELETE=true", `AUTH0_INCLUDED_ONLY=["rules","actions","triggers"]`},
+		"import", "--input_file", filepath.Join(gone, "tenant.yaml"))
+	for _, want := range []string{"Deleted [rules]", "Deleted [actions]", "Import Successful"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("deleting import: output lacks %q:\n%s", want, out)
+		}
+	}
+	var claims map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if claims = login(); claims["https://deploy.test/action"] == nil && claims["https://deploy.test/rule"] == nil {
+			break
+		}
+	}
+	if claims["https://deploy.test/action"] != nil || claims["https://deploy.test/rule"] != nil {
+		t.Errorf("after deleting the Action and the Rule, a login still gets their claims: %v", claims)
+	}
 }
 
 // deployCLI returns the node binary and the Deploy CLI's entry point, skipping the test when
@@ -594,8 +618,9 @@ func checkDeployExport(t *testing.T, dir string) {
 // checkDeployedLogin logs in to the imported tenant: a user created with go-auth0 in the
 // imported database gets, through the imported client, a token for the tenant's default
 // audience (the imported API) that the imported Action and Rule stamped; the imported client
-// grant gives the worker a machine token.
-func checkDeployedLogin(t *testing.T, d *sesameServer) {
+// grant gives the worker a machine token. It returns a function that logs in again and
+// returns the access token's claims.
+func checkDeployedLogin(t *testing.T, d *sesameServer) (login func() map[string]any) {
 	t.Helper()
 	ctx := t.Context()
 	m, err := mgmtclient.New(d.hostPort, option.WithHTTPClient(d.httpClient()),
@@ -635,6 +660,15 @@ func checkDeployedLogin(t *testing.T, d *sesameServer) {
 	if err != nil {
 		t.Fatalf("password grant against the imported tenant: %v", err)
 	}
+	login = func() map[string]any {
+		t.Helper()
+		tok, err := conf.PasswordCredentialsToken(httpCtx, "deployed@example.com", deployUserPassword)
+		if err != nil {
+			t.Fatalf("password grant against the imported tenant: %v", err)
+		}
+		_, claims := decodeJWT(t, tok.AccessToken)
+		return claims
+	}
 	_, claims := decodeJWT(t, tok.AccessToken)
 	want := map[string]any{"iss": d.issuer, "aud": "https://api.deploy.test", "azp": app[0], "gty": "password",
 		"https://deploy.test/action": "stamp", "https://deploy.test/rule": "mark"}
@@ -656,6 +690,7 @@ func checkDeployedLogin(t *testing.T, d *sesameServer) {
 	if mt.Extra("scope") != "read:things" {
 		t.Errorf("worker token scope: got %v, want the imported grant's read:things", mt.Extra("scope"))
 	}
+	return login
 }
 
 // writeFiles writes files (relative path → content) under dir.

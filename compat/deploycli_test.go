@@ -28,7 +28,7 @@ const (
 	deployCLIDir = "deploycli"
 	// One import validates the whole tenant against the CLI's JSON schemas (about 20 s of one
 	// core here) and sleeps a few seconds by design (a new connection, trigger bindings).
-	deployCLITimeout = 3 * time.Minute
+	deployCLITimeout = 5 * time.Minute
 
 	deployClientID     = "deploy-cli-client-00000000000001"
 	deployClientSecret = "deploy-cli-secret-0123456789abcdef0123456789abcd"

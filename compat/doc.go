@@ -6,7 +6,9 @@
 // express-oauth2-jwt-bearer, pinned by node/package-lock.json), each script printing what its
 // library returned as JSON for the Go test to assert on; and, from browser_test.go, by a real
 // browser (Debian's chromium, headless, over the DevTools protocol with chromedp) running a
-// page's fetch() calls from a listed and an unlisted origin, which proves the CORS answers.
+// page's fetch() calls from a listed and an unlisted origin, which proves the CORS answers; and,
+// from deploycli_test.go, by Auth0's Deploy CLI (a0deploy, pinned by deploycli/package-lock.json)
+// importing a tenant into a server of its own, exporting it and importing the export again.
 //
 // It is a module of its own so that those libraries and their dependencies stay out of the
 // server's go.mod. The tests talk to the server only over the wire: they build the binary, apply

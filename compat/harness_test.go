@@ -152,32 +152,11 @@ func startServer() (*sesameServer, error) {
 		return s, fmt.Errorf("go build: %w\n%s", err, out)
 	}
 
-	port, err := freePort()
-	if err != nil {
-		return s, err
-	}
-	s.hostPort = net.JoinHostPort("127.0.0.1", port)
-	s.issuer = "https://" + s.hostPort + "/"
 	pagePort, err := freePort()
 	if err != nil {
 		return s, err
 	}
 	s.pageOrigin = "http://127.0.0.1:" + pagePort
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	s.certFile = certFile
-	if s.roots, err = writeSelfSignedCert(certFile, keyFile); err != nil {
-		return s, err
-	}
-	s.kekFile = filepath.Join(dir, "kek")
-	kek := make([]byte, 32)
-	if _, err := rand.Read(kek); err != nil {
-		return s, err
-	}
-	if err := os.WriteFile(s.kekFile, []byte(base64.StdEncoding.EncodeToString(kek)+"\n"), 0o600); err != nil {
-		return s, err
-	}
-	s.dbDSN = "sqlite://" + filepath.Join(dir, "sesame.db")
-
 	jwtPub, jwtPriv, err := rsaKeyPEMs()
 	if err != nil {
 		return s, err
@@ -187,12 +166,39 @@ func startServer() (*sesameServer, error) {
 		return s, err
 	}
 	s.jwtKeyPEM, s.otherKeyPEM = jwtPriv, otherPriv
-	tenantFile := filepath.Join(dir, "tenant.yaml")
-	if err := os.WriteFile(tenantFile, []byte(tenantYAML(jwtPub, s.pageOrigin)), 0o600); err != nil {
-		return s, err
+	return s, s.launch(tenantYAML(jwtPub, s.pageOrigin))
+}
+
+// launch gives s a loopback port, a self-signed certificate, a KEK and a SQLite database in
+// s.dir, applies tenant there and starts `sesame serve` over TLS, returning once /readyz
+// answers 200. s.bin must be built.
+func (s *sesameServer) launch(tenant string) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.hostPort = net.JoinHostPort("127.0.0.1", port)
+	s.issuer = "https://" + s.hostPort + "/"
+	certFile, keyFile := filepath.Join(s.dir, "cert.pem"), filepath.Join(s.dir, "key.pem")
+	s.certFile = certFile
+	if s.roots, err = writeSelfSignedCert(certFile, keyFile); err != nil {
+		return err
+	}
+	s.kekFile = filepath.Join(s.dir, "kek")
+	kek := make([]byte, 32)
+	if _, err := rand.Read(kek); err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.kekFile, []byte(base64.StdEncoding.EncodeToString(kek)+"\n"), 0o600); err != nil {
+		return err
+	}
+	s.dbDSN = "sqlite://" + filepath.Join(s.dir, "sesame.db")
+	tenantFile := filepath.Join(s.dir, "tenant.yaml")
+	if err := os.WriteFile(tenantFile, []byte(tenant), 0o600); err != nil {
+		return err
 	}
 	if out, err := s.command(context.Background(), "apply", "-f", tenantFile).CombinedOutput(); err != nil {
-		return s, fmt.Errorf("sesame apply: %w\n%s", err, out)
+		return fmt.Errorf("sesame apply: %w\n%s", err, out)
 	}
 
 	s.cmd = s.command(context.Background(), "serve",
@@ -203,14 +209,14 @@ func startServer() (*sesameServer, error) {
 	)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
-		return s, fmt.Errorf("sesame serve: %w", err)
+		return fmt.Errorf("sesame serve: %w", err)
 	}
 	s.done = make(chan struct{})
 	go func() {
 		_ = s.cmd.Wait()
 		close(s.done)
 	}()
-	return s, s.waitReady()
+	return s.waitReady()
 }
 
 // command runs a sesame subcommand against the test database, with password hashing made cheap

@@ -128,9 +128,24 @@ func TestGoAuth0ManagementActionsAndRules(t *testing.T) {
 		t.Fatalf("Actions.Create: %v", err)
 	}
 	id := created.GetID()
+	// The tenant's own post-login bindings (the Node.js MFA test's Action) stay bound during
+	// the test and are all that is bound after it: later tests log in through them.
+	before, err := m.Actions.Triggers.Bindings.List(ctx, &postLogin, &management.ListActionTriggerBindingsRequestParameters{})
+	if err != nil {
+		t.Fatalf("Bindings.List: %v", err)
+	}
+	var kept []*management.ActionBindingWithRef
+	for _, b := range before.Results {
+		kept = append(kept, &management.ActionBindingWithRef{
+			Ref:         &management.ActionBindingRef{Type: management.ActionBindingRefTypeEnum("action_name").Ptr(), Value: management.String(b.Action.GetName())},
+			DisplayName: management.String(b.GetDisplayName()),
+		})
+	}
 	t.Cleanup(func() {
 		ctx := context.WithoutCancel(ctx)
-		_, _ = m.Actions.Triggers.Bindings.UpdateMany(ctx, &postLogin, &management.UpdateActionBindingsRequestContent{Bindings: []*management.ActionBindingWithRef{}})
+		if _, err := m.Actions.Triggers.Bindings.UpdateMany(ctx, &postLogin, &management.UpdateActionBindingsRequestContent{Bindings: append([]*management.ActionBindingWithRef{}, kept...)}); err != nil {
+			t.Errorf("restoring the post-login bindings: %v", err)
+		}
 		_ = m.Actions.Delete(ctx, id, &management.DeleteActionRequestParameters{Force: management.Bool(true)})
 	})
 	got, err := m.Actions.Get(ctx, id)
@@ -142,15 +157,15 @@ func TestGoAuth0ManagementActionsAndRules(t *testing.T) {
 		t.Fatalf("Actions.Deploy: %+v, %v, want version 1 deployed", v, err)
 	}
 	_, err = m.Actions.Triggers.Bindings.UpdateMany(ctx, &postLogin, &management.UpdateActionBindingsRequestContent{
-		Bindings: []*management.ActionBindingWithRef{{
+		Bindings: append(append([]*management.ActionBindingWithRef{}, kept...), &management.ActionBindingWithRef{
 			Ref:         &management.ActionBindingRef{Type: management.ActionBindingRefTypeEnum("action_name").Ptr(), Value: management.String("compat-claims")},
 			DisplayName: management.String("Compat claims"),
-		}}})
+		})})
 	if err != nil {
 		t.Fatalf("Bindings.UpdateMany: %v", err)
 	}
 	page, err := m.Actions.Triggers.Bindings.List(ctx, &postLogin, &management.ListActionTriggerBindingsRequestParameters{})
-	if err != nil || len(page.Results) != 1 || page.Results[0].Action.GetName() != "compat-claims" {
+	if err != nil || len(page.Results) != len(kept)+1 || page.Results[len(kept)].Action.GetName() != "compat-claims" {
 		t.Fatalf("Bindings.List: %+v, %v", page, err)
 	}
 	if c := hooksLoginUntil(t, func(c map[string]any) bool { return c["https://compat.test/action"] != nil })["https://compat.test/action"]; c != "v1" {

@@ -79,6 +79,9 @@ func TestManagementWithGoAuth0(t *testing.T) {
 	if u, err := m.ResourceServers.Update(ctx, rs.GetID(), &management.UpdateResourceServerRequestContent{TokenLifetime: management.Int(900)}); err != nil || u.GetTokenLifetime() != 900 {
 		t.Fatalf("ResourceServers.Update: %+v %v", u, err)
 	}
+	if got, err := m.ResourceServers.Get(ctx, rs.GetID(), &management.GetResourceServerRequestParameters{}); err != nil || got.GetName() != "SDK API" || got.GetTokenLifetime() != 900 {
+		t.Fatalf("ResourceServers.Get: %+v %v", got, err)
+	}
 
 	// Client grants, walked with the checkpoint pager.
 	g, err := m.ClientGrants.Create(ctx, &management.CreateClientGrantRequestContent{ClientID: management.String(id),
@@ -116,6 +119,9 @@ func TestManagementWithGoAuth0(t *testing.T) {
 	conns, err := m.Connections.List(ctx, &management.ListConnectionsQueryParameters{Name: management.String("sdk-users")})
 	if err != nil || len(conns.Results) != 1 || conns.Results[0].GetID() != conn.GetID() {
 		t.Fatalf("Connections.List by name: %v", err)
+	}
+	if got, err := m.Connections.Get(ctx, conn.GetID(), &management.GetConnectionRequestParameters{}); err != nil || got.GetName() != "sdk-users" || got.GetStrategy() != "auth0" {
+		t.Fatalf("Connections.Get: %+v %v", got, err)
 	}
 	if _, err := m.Connections.Update(ctx, conn.GetID(), &management.UpdateConnectionRequestContent{EnabledClients: []string{}}); err != nil {
 		t.Fatalf("Connections.Update: %v", err)

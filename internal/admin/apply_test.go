@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -657,5 +658,61 @@ clients:
 	}
 	if !slices.ContainsFunc(infos, func(k token.KeyInfo) bool { return k.Alg == "PS256" && k.State == store.KeyCurrent }) {
 		t.Errorf("keys after apply: %+v, want a current PS256 key", infos)
+	}
+}
+
+// failingConnections is a store whose connection writes fail, as a store does that goes away
+// in the middle of an apply.
+type failingConnections struct{ store.Store }
+
+func (failingConnections) CreateConnection(context.Context, store.Connection) error {
+	return errors.New("database is gone")
+}
+
+// TestApplyReportsWhatAFailedWriteLeft: validation passes, then a write fails; the report
+// lists exactly what was written before it (the clients, with the secret generated for the one
+// that got none from the file), names the failed object, and nothing after it was written.
+func TestApplyReportsWhatAFailedWriteLeft(t *testing.T) {
+	s := applyService(t)
+	real := s.Store
+	s.Store = failingConnections{real}
+	tf := applyParse(t, `
+tenant: {friendly_name: Never Written}
+clients:
+  - {name: First, client_id: first-client-0000000000000000001, client_secret: first-secret-0123456789abcdef0123456789ab}
+  - {name: Second, client_id: second-client-000000000000000002}
+databases:
+  - {name: db, strategy: auth0, enabled_clients: [First]}
+`)
+	rep, err := s.Apply(t.Context(), tf)
+	if err == nil || !strings.Contains(err.Error(), `connection "db"`) || !strings.Contains(err.Error(), "database is gone") {
+		t.Fatalf("Apply: got %v, want the connection's write error", err)
+	}
+	if rep == nil {
+		t.Fatal("Apply: no report with the error")
+	}
+	wantCreated := []string{`client "First" (first-client-0000000000000000001)`, `client "Second" (second-client-000000000000000002)`}
+	if !slices.Equal(rep.Created, wantCreated) || len(rep.Changed) != 0 || rep.Failed != `connection "db"` {
+		t.Errorf("report: created %q changed %q failed %q, want created %q and failed connection \"db\"", rep.Created, rep.Changed, rep.Failed, wantCreated)
+	}
+	if len(rep.GeneratedSecrets) != 1 || rep.GeneratedSecrets[0].ClientID != "second-client-000000000000000002" || rep.GeneratedSecrets[0].Secret == "" {
+		t.Errorf("report: generated secrets %+v, want the one of Second", rep.GeneratedSecrets)
+	}
+	var out bytes.Buffer
+	rep.Write(&out)
+	if !strings.HasPrefix(out.String(), `FAILED at connection "db": `) {
+		t.Errorf("report text starts %q, want the failure first", out.String())
+	}
+	// The store holds exactly that: the clients, no connection, the tenant untouched.
+	for _, id := range []string{"first-client-0000000000000000001", "second-client-000000000000000002"} {
+		if _, err := real.GetClient(t.Context(), id); err != nil {
+			t.Errorf("client %s: %v, want it written", id, err)
+		}
+	}
+	if conns, err := real.ListConnections(t.Context()); err != nil || len(conns) != 0 {
+		t.Errorf("connections: %d, %v, want none", len(conns), err)
+	}
+	if ten, err := real.GetTenant(t.Context()); err == nil && ten.FriendlyName == "Never Written" {
+		t.Errorf("tenant settings were written after the failure")
 	}
 }

@@ -132,9 +132,11 @@ func (s *Service) SetGuardianPolicies(ctx context.Context, policies []string) ([
 func (s *Service) PhoneMessageTypes() []string { return []string{"sms"} }
 
 // SetPhoneMessageTypes accepts what Sesame does ([sms]) and refuses voice (Auth0: PUT
-// /guardian/factors/phone/message-types).
+// /guardian/factors/phone/message-types). An empty list, what an Auth0 export holds for a
+// tenant that never set up the phone factor, is accepted and changes nothing: whether codes
+// go out by SMS is the sms factor's enabled flag. A missing list (nil) is refused.
 func (s *Service) SetPhoneMessageTypes(types []string) ([]string, error) {
-	if len(types) == 0 {
+	if types == nil {
 		return nil, invalid("message_types", "is required")
 	}
 	for i, t := range types {

@@ -57,14 +57,18 @@ AUTH0_KEYWORD_REPLACE_MAPPINGS (a JSON object, as for the Deploy CLI) and from -
 			}
 			defer closeFn()
 			rep, err := svc.Apply(cmd.Context(), tf)
-			if err != nil {
-				return err
+			if rep != nil {
+				// Also after a failed write: what was written before it, with the secrets
+				// generated for it (shown only now), then the error.
+				if a.flags.json {
+					if perr := printJSON(cmd.OutOrStdout(), applyView(rep)); perr != nil && err == nil {
+						err = perr
+					}
+				} else {
+					rep.Write(cmd.OutOrStdout())
+				}
 			}
-			if a.flags.json {
-				return printJSON(cmd.OutOrStdout(), applyView(rep))
-			}
-			rep.Write(cmd.OutOrStdout())
-			return nil
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -117,6 +121,8 @@ type applyJSON struct {
 	Ignored          []string          `json:"ignored"`
 	Warnings         []string          `json:"warnings"`
 	GeneratedSecrets []generatedSecret `json:"generated_secrets"`
+	// Failed names the object whose write failed; what precedes it was written.
+	Failed string `json:"failed,omitempty"`
 }
 
 type generatedSecret struct {
@@ -131,6 +137,7 @@ func applyView(r *admin.ApplyReport) applyJSON {
 	v := applyJSON{
 		Created: nonNil(r.Created), Changed: nonNil(r.Changed), Unchanged: nonNil(r.Unchanged),
 		Ignored: nonNil(r.Ignored), Warnings: nonNil(r.Warnings), GeneratedSecrets: []generatedSecret{},
+		Failed: r.Failed,
 	}
 	for _, g := range r.GeneratedSecrets {
 		v.GeneratedSecrets = append(v.GeneratedSecrets, generatedSecret(g))

@@ -93,22 +93,42 @@ func New(cfg Config) *API {
 }
 
 // unserved answers a path Sesame does not serve. A read is refused as Auth0 refuses a token
-// without the scope, naming Auth0's scope for it ("read:" and the path's first segment): the
-// Deploy CLI skips a resource type whose read answers exactly that, and aborts an export on
-// any other error, so that is what lets it export every type Sesame has. The token must be
-// valid all the same. Other methods are 404.
+// without the scope, naming Auth0's scope for it (unservedScopes, else "read:" and the path's
+// first segment): the Deploy CLI skips a resource type whose read answers exactly that, and
+// aborts an export on any other error, so that is what lets it export every type Sesame has.
+// The token must be valid all the same. Other methods are 404, and so are reads under
+// /guardian/ (SMS and push providers, templates, the selected phone provider): Sesame serves
+// the guardian factors themselves and delivers codes through the server's configured sender,
+// and the CLI treats a 404 there as "this tenant has no such setting" and skips it silently.
 func (a *API) unserved(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	notFound := &Error{Status: http.StatusNotFound, Code: "not_found", Message: "Not Found"}
 	if r.Method != http.MethodGet {
-		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "Not Found"})
+		a.writeError(w, r, notFound)
 		return
 	}
 	if _, err := a.authenticate(r); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, a.base+"/"), "/")
-	a.writeError(w, r, insufficientScope([]string{"read:" + strings.ReplaceAll(first, "-", "_")}))
+	rel := strings.TrimPrefix(r.URL.Path, a.base+"/")
+	if strings.HasPrefix(rel, "guardian/") {
+		a.writeError(w, r, notFound)
+		return
+	}
+	first, _, _ := strings.Cut(rel, "/")
+	scope, ok := unservedScopes[first]
+	if !ok {
+		scope = "read:" + strings.ReplaceAll(first, "-", "_")
+	}
+	a.writeError(w, r, insufficientScope([]string{scope}))
+}
+
+// unservedScopes names Auth0's read scope for the unserved paths whose first segment is not
+// the scope's name.
+var unservedScopes = map[string]string{
+	"emails":                              "read:email_provider",
+	"connections-directory-provisionings": "read:directory_provisionings",
 }
 
 // Pattern is the http.ServeMux pattern the API is mounted at ("/api/v2/").

@@ -62,9 +62,16 @@ func TestAuthentication(t *testing.T) {
 		all := e.token(t, admin.ManagementScopes...)
 		for path, scope := range map[string]string{"/hooks?page=0&per_page=100&include_totals=true": "read:hooks",
 			"/email-templates/verify_email": "read:email_templates", "/branding": "read:branding",
-			"/clients?page=0&per_page=100&include_totals=true&is_global=true": "read:client_keys"} {
+			"/clients?page=0&per_page=100&include_totals=true&is_global=true": "read:client_keys",
+			"/emails/provider?fields=name&include_fields=true":                "read:email_provider"} {
 			wantError(t, e.do(t, "GET", path, all, nil), 403, "insufficient_scope", "Insufficient scope, expected any of: "+scope)
 		}
+		// Guardian settings Sesame has no such thing for: 404, which the CLI skips silently.
+		for _, path := range []string{"/guardian/factors/sms/providers/twilio", "/guardian/factors/sms/templates",
+			"/guardian/factors/push-notification/providers/sns", "/guardian/factors/phone/selected-provider"} {
+			wantError(t, e.do(t, "GET", path, all, nil), 404, "not_found", "Not Found")
+		}
+		wantError(t, e.do(t, "GET", "/guardian/factors/sms/templates", "", nil), 401, "invalid_token", "Missing authentication")
 		wantError(t, e.do(t, "GET", "/branding", "", nil), 401, "invalid_token", "Missing authentication")
 		wantError(t, e.do(t, "POST", "/no-such-thing", all, map[string]any{}), 404, "not_found", "Not Found")
 	})

@@ -163,8 +163,8 @@ func TestOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name        string
-		down, up    func()
+		name     string
+		down, up func()
 	}{
 		{"stopped", sl.Stop, sl.Restart},
 		{"hung", sl.Pause, sl.Resume},

@@ -584,7 +584,23 @@ func (p *applyPlan) planConnections(stored []store.Connection) {
 			want.EnabledClients = p.resolveClients(f)
 		}
 		if f.Options != nil {
-			want.Options = maps.Clone(f.Options)
+			opts, errs := p.s.connectionOptions(f.Name, f.Strategy, f.Options, cur.Options, p.tf.BaseDir)
+			for _, e := range errs {
+				var ve *ValidationError
+				if errors.As(e, &ve) {
+					p.problem(f.Path+"."+ve.Field, "%s", ve.Message)
+				} else {
+					p.problem(f.Path+".options", "%v", e)
+				}
+			}
+			want.Options = maps.Clone(opts)
+			if want.Options == nil {
+				want.Options = map[string]any{}
+			}
+		} else if f.Strategy == StrategyAD || f.Strategy == StrategyLDAP {
+			if _, errs := p.s.connectionOptions(f.Name, f.Strategy, cur.Options, cur.Options, p.tf.BaseDir); len(errs) > 0 {
+				p.problem(f.Path+".options", "is required for strategy %s (ldap_url, ldap_bind_user, ldap_bind_credentials, ldap_base...)", f.Strategy)
+			}
 		}
 		p.connections[want.Name] = want.Strategy
 		label := fmt.Sprintf("connection %q", want.Name)
@@ -847,8 +863,8 @@ func (p *applyPlan) planTenant(ctx context.Context) error {
 		switch strategy, ok := p.connections[d]; {
 		case !ok:
 			p.problem("tenant.default_directory", "no connection is named %q", d)
-		case strategy != StrategyAuth0:
-			p.problem("tenant.default_directory", "the connection %q has strategy %q: the password grant needs an auth0 connection", d, strategy)
+		case !isDirectoryStrategy(strategy):
+			p.problem("tenant.default_directory", "the connection %q has strategy %q: the password grant needs an auth0, ad or ldap connection", d, strategy)
 		}
 	}
 	if a := want.DefaultAudience; a != "" && f.DefaultAudience != nil {

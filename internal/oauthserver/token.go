@@ -56,7 +56,7 @@ type exchange struct {
 	// subject is the access token's sub when no user logged in (CLIENT_ID@clients).
 	subject    string
 	connection store.Connection
-	dir        directory.Directory // the connection's directory (set with connection)
+	dir        directory.Directory   // the connection's directory (set with connection)
 	api        *store.ResourceServer // nil: a token for /userinfo only
 	scopes     []string              // granted scopes, in response order
 	perms      []string              // RBAC permissions claim; nil when not applicable

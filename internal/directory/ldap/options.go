@@ -331,15 +331,18 @@ func isOption(k string) bool {
 	return false
 }
 
-// Sealer seals secrets with the key-encryption key (seal.Box satisfies it).
+// Sealer seals and opens secrets with the key-encryption key (seal.Box satisfies it).
 type Sealer interface {
 	Seal(plaintext, aad []byte) []byte
+	Opener
 }
 
 // SealOptions returns opts ready to be stored: plain bind credentials are replaced by their
 // sealed form (base64 under OptBindSealed), so that the password is never at rest in clear.
 // Options without plain credentials keep the sealed ones of prev (the stored options), so that
-// writing a connection back without its secret (as the Management API returns it) keeps it.
+// writing a connection back without its secret (as the Management API returns it) keeps it;
+// plain credentials equal to the stored ones keep their sealed form too, so that applying the
+// same tenant file twice changes nothing.
 func SealOptions(box Sealer, connection string, opts, prev map[string]any) map[string]any {
 	out := make(map[string]any, len(opts)+1)
 	for k, v := range opts {
@@ -347,6 +350,12 @@ func SealOptions(box Sealer, connection string, opts, prev map[string]any) map[s
 	}
 	if plain, ok := out[OptBindCredentials].(string); ok && plain != "" {
 		delete(out, OptBindCredentials)
+		if s, ok := prev[OptBindSealed].(string); ok && s != "" {
+			if old, err := openSealed(box, connection, s); err == nil && old == plain {
+				out[OptBindSealed] = s
+				return out
+			}
+		}
 		out[OptBindSealed] = base64.StdEncoding.EncodeToString(box.Seal([]byte(plain), BindAAD(connection)))
 		return out
 	}

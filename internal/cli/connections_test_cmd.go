@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -64,7 +63,7 @@ input, or from the variable --password-env names. Nothing is written to the data
 				return err
 			}
 			defer d.Close()
-			u, err := d.Authenticate(context.WithoutCancel(cmd.Context()), username, pw)
+			u, err := d.Authenticate(cmd.Context(), username, pw)
 			if err != nil {
 				return fmt.Errorf("login refused: %s", explainLoginError(err))
 			}

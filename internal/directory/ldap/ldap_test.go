@@ -247,3 +247,38 @@ func TestParseConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolParallel: bursts of parallel logins, more than the pool holds, all succeed (waiting
+// for a connection within the timeout) and never open more connections than the pool's size.
+func TestPoolParallel(t *testing.T) {
+	sl := slapdtest.Start(t)
+	opts := sl.Options()
+	opts["ldap_pool_size"] = 3
+	var tr steps
+	d := newDir(t, opts, &tr)
+	for round := range 3 {
+		var wg sync.WaitGroup
+		errs := make(chan error, 24)
+		for i := range 24 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				user, pw := "bob", slapdtest.BobPass
+				if i%2 == 0 {
+					user, pw = "alice", slapdtest.AlicePass
+				}
+				if _, err := d.Authenticate(context.Background(), user, pw); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: %v", round, err)
+		}
+	}
+	if n := tr.count("connect"); n > 6 {
+		t.Errorf("opened %d connections, want at most 6 (3 per pool)", n)
+	}
+}

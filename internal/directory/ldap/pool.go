@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -22,6 +23,9 @@ type pool struct {
 	// prepare runs on a fresh connection before first use (the service account's bind).
 	prepare func(c *goldap.Conn) error
 	dial    func(ctx context.Context) (*goldap.Conn, error)
+	// closed: connections given back after close are closed, not kept (a directory replaced
+	// because its settings changed may still be serving requests that started before).
+	closed atomic.Bool
 }
 
 func newPool(size int, dial func(ctx context.Context) (*goldap.Conn, error), prepare func(*goldap.Conn) error) *pool {
@@ -64,7 +68,7 @@ func (p *pool) get(ctx context.Context) (*goldap.Conn, bool, error) {
 // put gives a connection back; a connection in an unknown state (a network error, a timeout)
 // is closed instead.
 func (p *pool) put(c *goldap.Conn, healthy bool) {
-	if healthy && !c.IsClosing() {
+	if healthy && !c.IsClosing() && !p.closed.Load() {
 		select {
 		case p.idle <- c:
 		default:
@@ -78,6 +82,7 @@ func (p *pool) put(c *goldap.Conn, healthy bool) {
 
 // close closes the idle connections.
 func (p *pool) close() {
+	p.closed.Store(true)
 	for {
 		select {
 		case c := <-p.idle:

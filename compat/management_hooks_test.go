@@ -128,9 +128,20 @@ func TestGoAuth0ManagementActionsAndRules(t *testing.T) {
 		t.Fatalf("Actions.Create: %v", err)
 	}
 	id := created.GetID()
+	// The test replaces the post-login bindings; the tenant's own (node_test.go's MFA Action)
+	// are put back afterwards, or the Node.js MFA test, which runs later, finds no MFA.
+	before, err := m.Actions.Triggers.Bindings.List(ctx, &postLogin, &management.ListActionTriggerBindingsRequestParameters{})
+	if err != nil {
+		t.Fatalf("Bindings.List: %v", err)
+	}
+	restore := []*management.ActionBindingWithRef{}
+	for _, b := range before.Results {
+		restore = append(restore, &management.ActionBindingWithRef{DisplayName: management.String(b.GetDisplayName()),
+			Ref: &management.ActionBindingRef{Type: management.ActionBindingRefTypeEnum("action_name").Ptr(), Value: management.String(b.Action.GetName())}})
+	}
 	t.Cleanup(func() {
 		ctx := context.WithoutCancel(ctx)
-		_, _ = m.Actions.Triggers.Bindings.UpdateMany(ctx, &postLogin, &management.UpdateActionBindingsRequestContent{Bindings: []*management.ActionBindingWithRef{}})
+		_, _ = m.Actions.Triggers.Bindings.UpdateMany(ctx, &postLogin, &management.UpdateActionBindingsRequestContent{Bindings: restore})
 		_ = m.Actions.Delete(ctx, id, &management.DeleteActionRequestParameters{Force: management.Bool(true)})
 	})
 	got, err := m.Actions.Get(ctx, id)

@@ -271,3 +271,22 @@ func TestLDAPRealmBruteForce(t *testing.T) {
 		wantError(t, "right password after the burst", status, body, http.StatusTooManyRequests, "too_many_attempts", "")
 	}
 }
+
+// TestLDAPRealmRefreshOutage: without an outage grace, a refresh while the directory is down
+// gets a clean 503 and does not spend the refresh token, which works once the directory is back.
+func TestLDAPRealmRefreshOutage(t *testing.T) {
+	r := startLDAPRealm(t, func(o map[string]any) { o["ldap_outage_grace_seconds"] = 0; o["ldap_timeout_ms"] = 500 })
+	status, body := r.login("alice", slapdtest.AlicePass)
+	if status != http.StatusOK {
+		t.Fatalf("login: got %d %v", status, body)
+	}
+	rt := body["refresh_token"].(string)
+	r.sl.Stop()
+	status, body = r.refresh(rt)
+	wantError(t, "refresh, directory down", status, body, http.StatusServiceUnavailable, "temporarily_unavailable",
+		"The user directory is unavailable. Please retry later.")
+	r.sl.Restart()
+	if status, body := r.refresh(rt); status != http.StatusOK {
+		t.Errorf("refresh with the same token once the directory is back: got %d %v", status, body)
+	}
+}

@@ -355,7 +355,8 @@ type credErr struct{ err error }
 func (e credErr) Error() string { return e.err.Error() }
 
 // with runs fn on a pooled connection under ctx's deadline. A reused connection that turns out
-// dead (the directory restarted) is replaced once by a fresh one.
+// dead (the directory restarted) is replaced once by a fresh one, and the other idle ones are
+// dropped with it.
 func (d *Directory) with(ctx context.Context, p *pool, fn func(*goldap.Conn) error) error {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := p.get(ctx)
@@ -368,6 +369,7 @@ func (d *Directory) with(ctx context.Context, p *pool, fn func(*goldap.Conn) err
 		healthy := err == nil || errors.As(err, &ce) || isResultErr(err)
 		p.put(c, healthy)
 		if !healthy && reused && attempt == 0 && ctx.Err() == nil && isNetworkErr(err) {
+			p.drain()
 			continue
 		}
 		return err

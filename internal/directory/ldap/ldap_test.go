@@ -282,3 +282,28 @@ func TestPoolParallel(t *testing.T) {
 		t.Errorf("opened %d connections, want at most 6 (3 per pool)", n)
 	}
 }
+
+// TestRestartWithFullPool: after the directory restarts, the first login succeeds even with
+// every pooled connection dead (they are dropped and one fresh connection is opened).
+func TestRestartWithFullPool(t *testing.T) {
+	sl := slapdtest.Start(t)
+	d := newDir(t, sl.Options(), nil)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := d.Authenticate(context.Background(), "bob", slapdtest.BobPass); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	sl.Stop()
+	sl.Restart()
+	for i := range 3 {
+		if _, err := d.Authenticate(t.Context(), "bob", slapdtest.BobPass); err != nil {
+			t.Fatalf("login %d after the restart: %v", i, err)
+		}
+	}
+}

@@ -80,9 +80,15 @@ func (p *pool) put(c *goldap.Conn, healthy bool) {
 	<-p.slots
 }
 
-// close closes the idle connections.
+// close closes the idle connections, and those given back later.
 func (p *pool) close() {
 	p.closed.Store(true)
+	p.drain()
+}
+
+// drain closes the idle connections: after one turned out dead (the directory restarted),
+// the others most likely are too.
+func (p *pool) drain() {
 	for {
 		select {
 		case c := <-p.idle:

@@ -183,7 +183,41 @@ func (s *Slapd) Stop() {
 }
 
 // Pause freezes slapd (SIGSTOP): it keeps its port but answers nothing, like a hung server.
-func (s *Slapd) Pause() { s.signal(syscall.SIGSTOP) }
+// It returns once every thread of slapd is stopped (a signal is delivered asynchronously: a
+// thread running on another core could otherwise still answer a request sent right after).
+func (s *Slapd) Pause() {
+	s.signal(syscall.SIGSTOP)
+	s.mu.Lock()
+	pid := s.cmd.Process.Pid
+	s.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for !allStopped(pid) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("slapd (pid %d) did not stop", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// allStopped tells whether every thread of pid is in the stopped state (Linux /proc).
+func allStopped(pid int) bool {
+	stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(stats) == 0 {
+		return false
+	}
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false
+		}
+		// The state follows the command name, which is in parentheses: "pid (comm) S ...".
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
+}
 
 // Resume thaws a paused slapd.
 func (s *Slapd) Resume() { s.signal(syscall.SIGCONT) }

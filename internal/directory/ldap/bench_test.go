@@ -19,7 +19,8 @@ import (
 // loop, doing the search and the user bind a login needs. BenchmarkAuthenticate is Sesame's
 // login (pooled connections, escaping, exactly-one check, profile), without and with the group
 // search (one more round trip). BenchmarkDialPerLogin is what a login costs when it opens its
-// connections (and StartTLS) each time, which the pool avoids.
+// connections (and StartTLS) each time, which the pool avoids. BenchmarkRefusal compares an
+// unknown user with a wrong password.
 
 func benchOpts(sl *slapdtest.Slapd, groups, startTLS bool) map[string]any {
 	o := sl.Options()
@@ -83,6 +84,31 @@ func BenchmarkAuthenticate(b *testing.B) {
 			for b.Loop() {
 				if _, err := d.Authenticate(b.Context(), "bob", slapdtest.BobPass); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRefusal: an unknown user and a wrong password cost the same round trips (a search
+// and a bind), so that the time of the answer does not tell whether the user exists.
+func BenchmarkRefusal(b *testing.B) {
+	sl := slapdtest.Start(b)
+	cfg, err := ldap.ParseConfig("employees", "ad", benchOpts(sl, false, false), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := ldap.New(cfg, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	for _, user := range []string{"bob", "nobody"} {
+		name := map[string]string{"bob": "wrong-password", "nobody": "unknown-user"}[user]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := d.Authenticate(b.Context(), user, "wrong"); err == nil {
+					b.Fatal("accepted")
 				}
 			}
 		})

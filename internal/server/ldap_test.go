@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/directory/ldap/slapdtest"
 	"github.com/sesameauth/sesame/internal/guard"
@@ -288,5 +289,36 @@ func TestLDAPRealmRefreshOutage(t *testing.T) {
 	r.sl.Restart()
 	if status, body := r.refresh(rt); status != http.StatusOK {
 		t.Errorf("refresh with the same token once the directory is back: got %d %v", status, body)
+	}
+}
+
+// TestLDAPRealmStartTLS: the realm works over StartTLS with the directory's CA given inline
+// (through the Management API's service); a CA that did not sign the server's certificate gets
+// a clean 503.
+func TestLDAPRealmStartTLS(t *testing.T) {
+	other := slapdtest.Start(t) // only its CA is used
+	for _, tc := range []struct {
+		name   string
+		ca     func(sl *slapdtest.Slapd) []byte
+		status int
+	}{
+		{"test CA", func(sl *slapdtest.Slapd) []byte { return sl.CAPEM }, http.StatusOK},
+		{"another CA", func(*slapdtest.Slapd) []byte { return other.CAPEM }, http.StatusServiceUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startLDAPRealm(t, nil)
+			opts := r.sl.Options()
+			opts["ldap_starttls"], opts["ldap_ca"] = true, string(tc.ca(r.sl))
+			c, err := r.srv.Admin.GetConnection(t.Context(), "employees")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.srv.Admin.UpdateConnection(t.Context(), c.ID, admin.ConnectionPatch{Options: &opts}); err != nil {
+				t.Fatal(err)
+			}
+			if status, body := r.login("bob", slapdtest.BobPass); status != tc.status {
+				t.Errorf("login: got %d %v, want %d", status, body, tc.status)
+			}
+		})
 	}
 }

@@ -2,7 +2,15 @@ module github.com/sesameauth/sesame
 
 go 1.26.8
 
-require github.com/sesameauth/sesame/apiauth v0.0.0-00010101000000-000000000000
+require (
+	github.com/go-ldap/ldap/v3 v3.4.15
+	github.com/sesameauth/sesame/apiauth v0.0.0-00010101000000-000000000000
+)
+
+require (
+	github.com/Azure/go-ntlmssp v0.1.1 // indirect
+	github.com/go-asn1-ber/asn1-ber v1.5.8 // indirect
+)
 
 require (
 	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -35,7 +36,23 @@ func (p *applyPlan) planConnections(stored []store.Connection) {
 			want.EnabledClients = p.resolveClients(f)
 		}
 		if f.Options != nil {
-			want.Options = maps.Clone(f.Options)
+			opts, errs := p.s.connectionOptions(f.Name, f.Strategy, f.Options, cur.Options, p.tf.BaseDir)
+			for _, e := range errs {
+				var ve *ValidationError
+				if errors.As(e, &ve) {
+					p.problem(f.Path+"."+ve.Field, "%s", ve.Message)
+				} else {
+					p.problem(f.Path+".options", "%v", e)
+				}
+			}
+			want.Options = maps.Clone(opts)
+			if want.Options == nil {
+				want.Options = map[string]any{}
+			}
+		} else if f.Strategy == StrategyAD || f.Strategy == StrategyLDAP {
+			if _, errs := p.s.connectionOptions(f.Name, f.Strategy, cur.Options, cur.Options, p.tf.BaseDir); len(errs) > 0 {
+				p.problem(f.Path+".options", "is required for strategy %s (ldap_url, ldap_bind_user, ldap_bind_credentials, ldap_base...)", f.Strategy)
+			}
 		}
 		p.connections[want.Name] = want.Strategy
 		label := fmt.Sprintf("connection %q", want.Name)

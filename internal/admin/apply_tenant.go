@@ -24,8 +24,8 @@ func (p *applyPlan) planTenant(ctx context.Context) error {
 		switch strategy, ok := p.connections[d]; {
 		case !ok:
 			p.problem("tenant.default_directory", "no connection is named %q", d)
-		case strategy != StrategyAuth0:
-			p.problem("tenant.default_directory", "the connection %q has strategy %q: the password grant needs an auth0 connection", d, strategy)
+		case !isDirectoryStrategy(strategy):
+			p.problem("tenant.default_directory", "the connection %q has strategy %q: the password grant needs an auth0, ad or ldap connection", d, strategy)
 		}
 	}
 	if a := want.DefaultAudience; a != "" && f.DefaultAudience != nil {

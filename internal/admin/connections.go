@@ -15,7 +15,7 @@ import (
 const StrategyAuth0 = "auth0"
 
 // Strategies are the connection strategies Sesame can serve.
-var Strategies = []string{StrategyAuth0}
+var Strategies = []string{StrategyAuth0, StrategyAD, StrategyLDAP}
 
 // connectionName is Auth0's rule for connection names: letters, digits and single hyphens
 // between them (the name is the realm parameter and appears in URLs).
@@ -47,8 +47,11 @@ type ConnectionInput struct {
 	Strategy string
 	// EnabledClients are client ids, which must exist.
 	EnabledClients []string
-	// Options are the strategy's settings (passwordPolicy, requires_username...).
+	// Options are the strategy's settings (passwordPolicy, requires_username...; ldap_url...
+	// for ad/ldap, see docs/ldap.md).
 	Options map[string]any
+	// BaseDir resolves a relative ldap_ca path (the CLI's working directory).
+	BaseDir string
 }
 
 // CreateConnectionFrom creates a connection from in.
@@ -64,6 +67,8 @@ func (s *Service) CreateConnectionFrom(ctx context.Context, in ConnectionInput) 
 	if !slices.Contains(Strategies, strategy) {
 		errs = append(errs, invalid("strategy", "%q is not supported (want one of %v)", strategy, Strategies))
 	}
+	opts, optErrs := s.connectionOptions(in.Name, strategy, in.Options, nil, in.BaseDir)
+	errs = append(errs, optErrs...)
 	clientErrs, err := s.checkEnabledClients(ctx, in.EnabledClients)
 	if err != nil {
 		return store.Connection{}, err
@@ -77,7 +82,7 @@ func (s *Service) CreateConnectionFrom(ctx context.Context, in ConnectionInput) 
 		Name:           in.Name,
 		Strategy:       strategy,
 		EnabledClients: slices.Clone(in.EnabledClients),
-		Options:        maps.Clone(in.Options),
+		Options:        maps.Clone(opts),
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}

@@ -31,6 +31,8 @@ type ConnectionPatch struct {
 	Options *map[string]any
 	// EnabledClients replace the enabled clients; they must exist.
 	EnabledClients *[]string
+	// BaseDir resolves a relative ldap_ca path (the CLI's working directory).
+	BaseDir string
 }
 
 // UpdateConnection applies p to the connection with this id.
@@ -48,11 +50,18 @@ func (s *Service) UpdateConnection(ctx context.Context, id string, p ConnectionP
 			return store.Connection{}, errors.Join(errs...)
 		}
 	}
+	var opts map[string]any
+	if p.Options != nil {
+		var errs []error
+		if opts, errs = s.connectionOptions(cur.Name, cur.Strategy, *p.Options, cur.Options, p.BaseDir); len(errs) > 0 {
+			return store.Connection{}, errors.Join(errs...)
+		}
+	}
 	now := s.now()
 	var out store.Connection
 	err = s.Store.UpdateConnection(ctx, cur.Name, func(c *store.Connection) error {
 		if p.Options != nil {
-			c.Options = maps.Clone(*p.Options)
+			c.Options = maps.Clone(opts)
 			if c.Options == nil {
 				c.Options = map[string]any{}
 			}

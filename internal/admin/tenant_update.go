@@ -34,8 +34,8 @@ func (s *Service) UpdateTenant(ctx context.Context, p TenantPatch) (store.Tenant
 			errs = append(errs, invalid("default_directory", "no connection is named %q", *p.DefaultDirectory))
 		case err != nil:
 			return store.Tenant{}, err
-		case c.Strategy != StrategyAuth0:
-			errs = append(errs, invalid("default_directory", "the connection %q has strategy %q: the password grant needs an auth0 connection", c.Name, c.Strategy))
+		case !isDirectoryStrategy(c.Strategy):
+			errs = append(errs, invalid("default_directory", "the connection %q has strategy %q: the password grant needs an auth0, ad or ldap connection", c.Name, c.Strategy))
 		}
 	}
 	var audience *string

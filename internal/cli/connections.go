@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	ldapdir "github.com/sesameauth/sesame/internal/directory/ldap"
 
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/store"
@@ -51,6 +54,8 @@ func newConnectionsCmd(a *app) *cobra.Command {
 			}),
 		},
 		newConnectionsCreateCmd(a),
+		newConnectionsUpdateCmd(a),
+		newConnectionsTestCmd(a),
 		&cobra.Command{
 			Use:   "delete NAME",
 			Short: "Delete a connection and every user in it",
@@ -93,13 +98,23 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 	var (
 		name, strategy string
 		enabled        []string
+		of             optionFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--enable-client CLIENT_ID ...]",
-		Short: "Create a database connection",
-		Args:  cobra.NoArgs,
+		Use:   "create --name NAME [--strategy auth0|ad|ldap] [--option KEY=VALUE ...] [--enable-client CLIENT_ID ...]",
+		Short: "Create a connection: a user database (auth0) or an LDAP/Active Directory realm (ad)",
+		Example: `  sesame connections create --name employees --strategy ad --enable-client CLIENT_ID \
+    --option ldap_url=ldaps://ldap.acme.internal:636 --option ldap_ca=./ldap-ca.pem \
+    --option ldap_bind_user=cn=sesame,ou=services,dc=acme,dc=internal \
+    --option ldap_base=ou=people,dc=acme,dc=internal --bind-credentials-env LDAP_BIND_PASSWORD`,
+		Args: cobra.NoArgs,
 		RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
-			c, err := svc.CreateConnection(cmd.Context(), name, strategy, enabled)
+			opts, err := of.options(a, nil)
+			if err != nil {
+				return err
+			}
+			c, err := svc.CreateConnectionFrom(cmd.Context(), admin.ConnectionInput{Name: name, Strategy: strategy,
+				EnabledClients: enabled, Options: opts, BaseDir: "."})
 			if err != nil {
 				return err
 			}
@@ -111,9 +126,95 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "connection name, e.g. Username-Password-Authentication (required)")
-	f.StringVar(&strategy, "strategy", admin.StrategyAuth0, "strategy: auth0 (the built-in user database)")
+	f.StringVar(&strategy, "strategy", admin.StrategyAuth0, "strategy: auth0 (the built-in user database), ad or ldap (an LDAP/Active Directory realm)")
 	f.StringArrayVar(&enabled, "enable-client", nil, "client id allowed to use the connection (repeatable)")
+	of.register(cmd)
 	return cmd
+}
+
+func newConnectionsUpdateCmd(a *app) *cobra.Command {
+	var of optionFlags
+	cmd := &cobra.Command{
+		Use:   "update NAME [--option KEY=VALUE ...] [--unset-option KEY ...] [--bind-credentials-env VAR]",
+		Short: "Change a connection's options (the others keep their values; secrets stay sealed)",
+		Args:  cobra.ExactArgs(1),
+		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
+			cur, err := svc.GetConnection(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			// The stored options without their sealed secrets: the service keeps those unless a
+			// new one is given.
+			opts, err := of.options(a, admin.PublicConnectionOptions(cur.Strategy, cur.Options))
+			if err != nil {
+				return err
+			}
+			c, err := svc.UpdateConnection(cmd.Context(), cur.ID, admin.ConnectionPatch{Options: &opts, BaseDir: "."})
+			if err != nil {
+				return err
+			}
+			return a.output(cmd, connectionView(c), func(w io.Writer) error {
+				fmt.Fprintf(w, "Updated connection %s\n", c.Name)
+				return printConnection(w, c)
+			})
+		}),
+	}
+	of.register(cmd)
+	cmd.Flags().StringArrayVar(&of.unset, "unset-option", nil, "option to remove (repeatable)")
+	return cmd
+}
+
+// optionFlags are the flags that set connection options.
+type optionFlags struct {
+	set     []string
+	unset   []string
+	bindEnv string
+}
+
+func (o *optionFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVar(&o.set, "option", nil, "option KEY=VALUE (repeatable; true/false and whole numbers are typed; see docs/ldap.md)")
+	f.StringVar(&o.bindEnv, "bind-credentials-env", "", "read ldap_bind_credentials from this environment variable (kept out of the process list)")
+}
+
+// options applies the flags to base (nil: none).
+func (o *optionFlags) options(a *app, base map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for _, kv := range o.set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--option %q: want KEY=VALUE", kv)
+		}
+		out[k] = optionValue(v)
+	}
+	for _, k := range o.unset {
+		delete(out, k)
+	}
+	if o.bindEnv != "" {
+		v, ok := a.env(o.bindEnv)
+		if !ok || v == "" {
+			return nil, fmt.Errorf("--bind-credentials-env: %s is not set", o.bindEnv)
+		}
+		out[ldapdir.OptBindCredentials] = v
+	}
+	return out, nil
+}
+
+// optionValue types a flag's value as a tenant file would: booleans and whole numbers.
+func optionValue(v string) any {
+	switch v {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if n, err := strconv.Atoi(v); err == nil && strconv.Itoa(n) == v {
+		return n
+	}
+	return v
 }
 
 func printConnection(w io.Writer, c store.Connection) error {

@@ -127,6 +127,8 @@ func connectionView(c store.Connection) connectionJSON {
 	if opts == nil {
 		opts = map[string]any{}
 	}
+	// Sealed secrets (LDAP bind credentials) are never shown.
+	opts = admin.PublicConnectionOptions(c.Strategy, opts)
 	return connectionJSON{ID: c.ID, Name: c.Name, Strategy: c.Strategy, EnabledClients: nonNil(c.EnabledClients), Options: opts}
 }
 

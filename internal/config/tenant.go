@@ -52,8 +52,9 @@ type TenantFile struct {
 	Clients []Client
 	// Databases are the auth0-strategy connections of the databases section.
 	Databases []Connection
-	// Connections are the connections section's auth0-strategy connections. Connections of other
-	// strategies are not here: they are listed in Ignored.
+	// Connections are the connections section's connections of ConnectionStrategies (auth0,
+	// and ad/ldap for LDAP and Active Directory). Connections of other strategies are not here:
+	// they are listed in Ignored.
 	Connections []Connection
 	// ResourceServers are the APIs.
 	ResourceServers []ResourceServer
@@ -174,6 +175,9 @@ type RefreshTokenSettings struct {
 	InfiniteIdleTokenLifetime *bool
 	Leeway                    *int
 }
+
+// ConnectionStrategies are the strategies of the connections section that Sesame serves.
+var ConnectionStrategies = []string{"auth0", "ad", "ldap"}
 
 // Connection is an entry of the databases or connections section.
 type Connection struct {

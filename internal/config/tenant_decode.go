@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -557,7 +558,7 @@ func (d *tenantDecoder) decodeFile(data []byte) *TenantFile {
 				// The keys of a connection that is ignored as a whole are not worth listing.
 				ignored, unknown := len(d.ignored), len(d.unknown)
 				c := d.connection(e, index(p, i))
-				if c.Strategy != "auth0" && c.Strategy != "" {
+				if !slices.Contains(ConnectionStrategies, c.Strategy) && c.Strategy != "" {
 					d.ignored, d.unknown = d.ignored[:ignored], d.unknown[:unknown]
 					d.ignore(c.Path, fmt.Sprintf("strategy %q is not supported", c.Strategy))
 					continue

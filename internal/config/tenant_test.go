@@ -459,7 +459,7 @@ clients:
     grant_types: [password, urn:ietf:params:oauth:grant-type:device_code]
     jwt_configuration: {alg: RS256, secret_encoded: false, lifetimeinseconds: 5}
 connections:
-  - {name: ad, strategy: ad}
+  - {name: ad, strategy: waad}
 resourceServers:
   - {identifier: https://a, signing_alg: RS256, signing_secret: abc, token_lifetime_for_web: 7200}
 users:
@@ -471,7 +471,7 @@ users:
 		"clients[0].callbacks",
 		`clients[0].grant_types[1]: grant type "urn:ietf:params:oauth:grant-type:device_code" is not served by Sesame`,
 		"clients[0].jwt_configuration.secret_encoded",
-		`connections[0]: strategy "ad" is not supported`,
+		`connections[0]: strategy "waad" is not supported`,
 		"resourceServers[0].token_lifetime_for_web",
 		"resourceServers[0].signing_secret: only used with signing_alg HS256",
 	}
@@ -497,7 +497,7 @@ users:
 				"clients[0].callbacks: not applied by Sesame (strict mode)",
 				`clients[0].grant_types[1]: grant type "urn:ietf:params:oauth:grant-type:device_code" is not served by Sesame, not applied by Sesame (strict mode)`,
 				"clients[0].jwt_configuration.secret_encoded: not applied by Sesame (strict mode)",
-				`connections[0]: strategy "ad" is not supported, not applied by Sesame (strict mode)`,
+				`connections[0]: strategy "waad" is not supported, not applied by Sesame (strict mode)`,
 				"resourceServers[0].token_lifetime_for_web: not applied by Sesame (strict mode)",
 				"resourceServers[0].signing_secret: only used with signing_alg HS256, not applied by Sesame (strict mode)",
 				"clientz: unknown key (did you mean clients?)",

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -198,8 +199,10 @@ func (tf *TenantFile) validateConnections(v *validator) {
 		default:
 			seen[c.Name] = p
 		}
-		if c.Strategy != "auth0" {
+		if strings.HasPrefix(p, "databases") && c.Strategy != "auth0" {
 			v.add(join(p, "strategy"), "must be auth0, got %q", c.Strategy)
+		} else if !slices.Contains(ConnectionStrategies, c.Strategy) {
+			v.add(join(p, "strategy"), "must be one of %v, got %q", ConnectionStrategies, c.Strategy)
 		}
 		for i, e := range c.EnabledClients {
 			if e == "" {

@@ -2,8 +2,9 @@
 // authenticate against, and the Identity it returns.
 //
 // It is a leaf: it imports nothing of ours. Implementations live below it (directory/database
-// for users kept in the store; an LDAP directory can follow). The oauthserver never learns which
-// kind it talks to.
+// for users kept in the store, directory/ldap for LDAP and Active Directory); directory/mirror
+// gives the users of a directory outside the store a Sesame user record. The oauthserver never
+// learns which kind it talks to.
 package directory
 
 import (
@@ -26,7 +27,34 @@ var (
 	// ErrOverloaded is returned when password verification could not start before the
 	// request's deadline (the hashing pool is full); the caller answers 503.
 	ErrOverloaded = errors.New("directory: password verification capacity exhausted")
+	// ErrUnavailable is returned when a directory outside Sesame (an LDAP server) cannot be
+	// reached or does not answer within its timeout; the caller answers 503 and logs why.
+	ErrUnavailable = errors.New("directory: unavailable")
 )
+
+// AccountReason is why a directory refused a user whose account state, not the password,
+// decides (Active Directory's sub-codes of LDAP error 49).
+type AccountReason string
+
+// The reasons of AccountError.
+const (
+	PasswordExpired        AccountReason = "password_expired"         // AD 532
+	PasswordChangeRequired AccountReason = "password_change_required" // AD 773
+	AccountDisabled        AccountReason = "account_disabled"         // AD 533, 534
+	AccountExpired         AccountReason = "account_expired"          // AD 701
+	AccountLocked          AccountReason = "account_locked"           // AD 775
+)
+
+// AccountError is a refusal for the account's state. Detail says what the directory said, for
+// the tenant log (never for the wire).
+type AccountError struct {
+	Reason AccountReason
+	Detail string
+}
+
+func (e *AccountError) Error() string {
+	return fmt.Sprintf("directory: account refused (%s): %s", e.Reason, e.Detail)
+}
 
 // Directory authenticates users of one connection.
 type Directory interface {
@@ -67,6 +95,9 @@ type Identity struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	LastLogin     time.Time
+	// Groups are the user's groups in the directory (LDAP group names); Actions read them as
+	// event.user.groups, as at Auth0. Nil for directories without groups.
+	Groups []string
 }
 
 // Permission grants one API scope (RBAC).

@@ -25,6 +25,7 @@ type eventJSON struct {
 		AppMetadata   map[string]any `json:"app_metadata"`
 		UserMetadata  map[string]any `json:"user_metadata"`
 		LoginsCount   int            `json:"logins_count"`
+		Groups        []string       `json:"groups"`
 		CreatedAt     *time.Time     `json:"created_at"`
 		UpdatedAt     *time.Time     `json:"updated_at"`
 		Identities    []struct {
@@ -93,7 +94,7 @@ func ParseEvent(data []byte) (Event, map[string]string, error) {
 		Roles:           j.Authorization.Roles,
 		User: User{UserID: u.UserID, Email: u.Email, EmailVerified: u.EmailVerified, Username: u.Username,
 			Name: u.Name, Nickname: u.Nickname, Picture: u.Picture, GivenName: u.GivenName, FamilyName: u.FamilyName,
-			AppMetadata: u.AppMetadata, UserMetadata: u.UserMetadata, LoginsCount: u.LoginsCount},
+			AppMetadata: u.AppMetadata, UserMetadata: u.UserMetadata, LoginsCount: u.LoginsCount, Groups: u.Groups},
 		Client:     Client{ClientID: j.Client.ClientID, Name: j.Client.Name, Metadata: j.Client.Metadata},
 		Connection: Connection{ID: j.Connection.ID, Name: j.Connection.Name, Strategy: j.Connection.Strategy, Metadata: j.Connection.Metadata},
 		Request: Request{IP: j.Request.IP, Hostname: j.Request.Hostname, Method: j.Request.Method,

@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/sesameauth/sesame/internal/hooks"
@@ -60,4 +61,38 @@ func FuzzParseEvent(f *testing.F) {
 			t.Errorf("PostLogin on a parsed event: %v", err)
 		}
 	})
+}
+
+// TestUserGroups: a directory's groups reach an Action as event.user.groups (as at Auth0 for
+// AD/LDAP users); a user without groups has no groups property.
+func TestUserGroups(t *testing.T) {
+	e := hooks.NewEngine(hooks.Options{})
+	flow, err := e.Flow(nil, []hooks.Action{{Name: "groups", Code: `exports.onExecutePostLogin = async (event, api) => {
+  api.accessToken.setCustomClaim('https://x/groups', event.user.groups === undefined ? 'none' : event.user.groups);
+};`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"ldap user", `{"user":{"user_id":"ad|employees|1","groups":["admins","engineering"]}}`, `[admins engineering]`},
+		{"database user", `{"user":{"user_id":"auth0|1"}}`, `none`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, _, err := hooks.ParseEvent([]byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := flow.PostLogin(t.Context(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(out.AccessClaims["https://x/groups"]); got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
 }

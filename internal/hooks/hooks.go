@@ -57,11 +57,14 @@ type User struct {
 	AppMetadata   map[string]any
 	UserMetadata  map[string]any
 	Identities    []Identity
-	LoginsCount   int
-	LastIP        string
-	LastLogin     time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Groups are the user's directory groups (LDAP/AD connections); nil when the directory
+	// has none, and then event.user has no groups.
+	Groups      []string
+	LoginsCount int
+	LastIP      string
+	LastLogin   time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Identity is one entry of event.user.identities.

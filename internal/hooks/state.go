@@ -144,6 +144,13 @@ func (s *state) userObject() map[string]any {
 		"identities": ids, "logins_count": u.LoginsCount, "last_ip": u.LastIP, "last_login": isoTime(u.LastLogin),
 		"created_at": isoTime(u.CreatedAt), "updated_at": isoTime(u.UpdatedAt),
 	}
+	if u.Groups != nil {
+		groups := make([]any, len(u.Groups))
+		for i, g := range u.Groups {
+			groups[i] = g
+		}
+		o["groups"] = groups
+	}
 	for _, k := range []string{"email", "username", "name", "nickname", "picture", "given_name", "family_name", "last_ip"} {
 		if o[k] == "" {
 			delete(o, k)

@@ -25,6 +25,8 @@ func newConnectionView(c store.Connection) connectionView {
 	if opts == nil {
 		opts = map[string]any{}
 	}
+	// Sealed secrets (LDAP bind credentials) are never returned; a PATCH without them keeps them.
+	opts = admin.PublicConnectionOptions(c.Strategy, opts)
 	return connectionView{ID: c.ID, Name: c.Name, DisplayName: c.Name, Strategy: c.Strategy, Options: opts,
 		EnabledClients: nonNil(c.EnabledClients), Realms: []string{c.Name}}
 }

@@ -289,7 +289,8 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-// lookupUser finds a user by ID through the directory of the user's connection.
+// lookupUser finds a user by ID through the directory of the user's connection (the same
+// seam as the grants: an outside directory says whether the user still exists).
 func (s *Server) lookupUser(ctx context.Context, userID string) (directory.Identity, error) {
 	u, err := s.store.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -298,18 +299,15 @@ func (s *Server) lookupUser(ctx context.Context, userID string) (directory.Ident
 	if err != nil {
 		return directory.Identity{}, err
 	}
-	conn, err := s.store.GetConnection(ctx, u.Connection)
-	if errors.Is(err, store.ErrNotFound) {
-		return directory.Identity{}, directory.ErrUserNotFound
-	}
-	if err != nil {
+	ex := &exchange{}
+	if err := s.useRealm(ctx, ex, u.Connection, nil); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return directory.Identity{}, directory.ErrUserNotFound
+		}
 		return directory.Identity{}, err
 	}
-	dir, err := s.dirs.Directory(conn)
-	if err != nil {
-		return directory.Identity{}, err
-	}
-	return dir.Lookup(ctx, userID)
+	id, err := ex.dir.Lookup(ctx, userID)
+	return id, directoryErr(err)
 }
 
 func audienceHas(aud any, want string) bool {

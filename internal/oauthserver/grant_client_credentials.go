@@ -22,6 +22,11 @@ type clientCredentialsGrant struct{ s *Server }
 
 func (clientCredentialsGrant) events() (string, string) { return "seccft", "feccft" }
 
+// realm: a client acting for itself involves no user and no directory.
+func (clientCredentialsGrant) realm(context.Context, *exchange) (string, *Error, error) {
+	return "", nil, nil
+}
+
 // Wire errors of the client credentials grant, texts as Auth0 sends them.
 var errNoAudience = oauthErr(http.StatusForbidden, "access_denied",
 	"No audience parameter was provided, and no default audience has been configured")

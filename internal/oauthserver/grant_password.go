@@ -21,26 +21,27 @@ const hashWait = 5 * time.Second
 
 func (passwordGrant) events() (string, string) { return "sepft", "fepft" }
 
-func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
-	s := g.s
-	username, err := ex.p.require("username")
-	if err != nil {
-		return err
+// realm is the realm parameter, else the tenant's default directory.
+func (g passwordGrant) realm(_ context.Context, ex *exchange) (string, *Error, error) {
+	if _, err := ex.p.require("username"); err != nil {
+		return "", nil, err
 	}
-	pw, err := ex.p.require("password")
-	if err != nil {
-		return err
+	if _, err := ex.p.require("password"); err != nil {
+		return "", nil, err
 	}
 	realm := ex.p.get("realm")
 	if realm == "" {
 		realm = ex.tenant.DefaultDirectory
 	}
 	if realm == "" {
-		return errNoDefaultDirectory
+		return "", nil, errNoDefaultDirectory
 	}
-	if ex.connection, err = s.store.GetConnection(ctx, realm); err != nil {
-		return storeErr(err, errUnknownRealm(safeName(realm)))
-	}
+	return realm, errUnknownRealm(safeName(realm)), nil
+}
+
+func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
+	s := g.s
+	username, pw := ex.p.get("username"), ex.p.get("password")
 	if !slices.Contains(ex.connection.EnabledClients, ex.client.ClientID) {
 		return errConnNotEnabled
 	}
@@ -49,10 +50,8 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 	if err := s.resolveAudience(ctx, ex); err != nil {
 		return err
 	}
-	dir, err := s.dirs.Directory(ex.connection)
-	if err != nil {
-		return err
-	}
+	dir := ex.dir
+	var err error
 	// Attack protection runs before the password is checked: a blocked pair or a throttled IP
 	// is refused even with the right password (WIRE.md §5). It counts per user where the
 	// directory can name the user without a password, so that the email and the username of
@@ -80,6 +79,7 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 	}()
 	// A login that cannot get a password-hashing slot within hashWait is shed with a 503 rather
 	// than queued without bound (each argon2id hash holds ~19 MiB while it runs).
+	var accountRefusal *directory.AccountError
 	authCtx, cancel := context.WithTimeout(ctx, hashWait)
 	ex.user, err = dir.Authenticate(authCtx, username, pw)
 	cancel()
@@ -102,8 +102,18 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 		}
 		ex.user = directory.Identity{}
 		return errWrongCredentials.withCause(err)
+	case errors.Is(err, directory.ErrUnavailable):
+		// Shed before the password was judged: the deferred Abandon gives the attempt back.
+		return errDirectoryUnavailable.withCause(err)
 	case errors.Is(err, directory.ErrOverloaded), errors.Is(err, context.DeadlineExceeded):
 		return errOverloaded.withCause(err)
+	case errors.As(err, &accountRefusal):
+		// The directory refused the account for its state (expired, disabled, locked...): no
+		// wrong password, so no brute-force count; the log says what the directory said.
+		ex.user.Email = username
+		s.emit(ex, "f", accountRefusal.Detail)
+		ex.user = directory.Identity{}
+		return accountErr(accountRefusal)
 	case err != nil:
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/token"
 )
@@ -21,34 +20,52 @@ func (refreshGrant) events() (string, string) { return "sertft", "fertft" }
 var errScopeExceeded = oauthErr(http.StatusBadRequest, "invalid_scope",
 	"The requested scope exceeds the scope granted by the resource owner.")
 
-func (g refreshGrant) login(ctx context.Context, ex *exchange) error {
-	s := g.s
+// presentedRefresh is the refresh token a request presented, as realm read it.
+type presentedRefresh struct {
+	hash string
+	fam  store.RefreshFamily
+	tok  store.RefreshToken
+}
+
+// realm reads the presented token: its family's connection is the realm.
+func (g refreshGrant) realm(ctx context.Context, ex *exchange) (string, *Error, error) {
 	raw, err := ex.p.require("refresh_token")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	hash, ok := token.HashRefreshToken(raw)
 	if !ok {
-		return errInvalidRefresh.withCause(errors.New("malformed refresh token"))
+		return "", nil, errInvalidRefresh.withCause(errors.New("malformed refresh token"))
 	}
 	// Everything that can refuse the exchange is checked before the token is spent: the checks
 	// here, then (in the dispatcher) Rules and Actions, and only then ex.spend redeems it. A
 	// refused exchange thus leaves the presented token as usable as it was. This read goes to
 	// SQLite's reader pool, beside the single writer; the redemption re-checks atomically.
-	fam, tok, err := s.store.GetRefreshToken(ctx, hash)
+	fam, tok, err := g.s.store.GetRefreshToken(ctx, hash)
 	if err != nil {
-		return storeErr(err, errInvalidRefresh)
+		return "", nil, storeErr(err, errInvalidRefresh)
 	}
-	now := s.now()
+	now := g.s.now()
 	switch {
 	case fam.ClientID != ex.client.ClientID:
 		// RFC 6749 §6: the token must have been issued to the authenticated client.
-		return errInvalidRefresh.withCause(errors.New("refresh token of another client"))
+		return "", nil, errInvalidRefresh.withCause(errors.New("refresh token of another client"))
 	case !fam.RevokedAt.IsZero():
-		return errInvalidRefresh.withCause(store.ErrRevoked)
+		return "", nil, errInvalidRefresh.withCause(store.ErrRevoked)
 	case expired(fam.ExpiresAt, now) || expired(tok.IdleExpiresAt, now):
-		return errInvalidRefresh.withCause(store.ErrExpired)
+		return "", nil, errInvalidRefresh.withCause(store.ErrExpired)
 	}
+	if err := g.s.limitRefresh(ctx, ex, fam.ID); err != nil {
+		return "", nil, err
+	}
+	ex.presented = &presentedRefresh{hash: hash, fam: fam, tok: tok}
+	return fam.Connection, errRefreshDeletedUser, nil
+}
+
+func (g refreshGrant) login(ctx context.Context, ex *exchange) error {
+	s := g.s
+	hash, fam, tok := ex.presented.hash, ex.presented.fam, ex.presented.tok
+	now := s.now()
 	pol := ex.client.RefreshToken
 	red := store.Redemption{Hash: hash, Now: now, Leeway: time.Duration(pol.Leeway) * time.Second}
 	var next string
@@ -69,25 +86,10 @@ func (g refreshGrant) login(ctx context.Context, ex *exchange) error {
 		ex.refresh = next
 		return nil
 	}
-	if err := s.limitRefresh(ctx, ex, fam.ID); err != nil {
+	// The directory is asked again: an outside directory's user removed or disabled since
+	// the login gets no new tokens.
+	if err := s.currentUser(ctx, ex, fam.UserID, errRefreshDeletedUser, errRefreshBlocked); err != nil {
 		return err
-	}
-	if ex.connection, err = s.store.GetConnection(ctx, fam.Connection); err != nil {
-		return storeErr(err, errRefreshDeletedUser)
-	}
-	dir, err := s.dirs.Directory(ex.connection)
-	if err != nil {
-		return err
-	}
-	ex.user, err = dir.Lookup(ctx, fam.UserID)
-	switch {
-	case errors.Is(err, directory.ErrUserNotFound):
-		ex.user = directory.Identity{UserID: fam.UserID}
-		return errRefreshDeletedUser.withCause(err)
-	case err != nil:
-		return err
-	case ex.user.Blocked:
-		return errRefreshBlocked
 	}
 	granted := splitScope(fam.Scope)
 	ex.scopes = granted

@@ -262,7 +262,7 @@ func (s *Server) hookEvent(ex *exchange) hooks.Event {
 		User: hooks.User{UserID: u.UserID, Email: u.Email, EmailVerified: u.EmailVerified, Username: u.Username,
 			Name: u.Name, Nickname: u.Nickname, Picture: u.Picture, GivenName: u.GivenName, FamilyName: u.FamilyName,
 			AppMetadata: u.AppMetadata, UserMetadata: u.UserMetadata, LoginsCount: u.LoginsCount,
-			LastLogin: u.LastLogin, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+			LastLogin: u.LastLogin, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt, Groups: u.Groups,
 			Identities: []hooks.Identity{{Connection: ex.connection.Name, Provider: ex.connection.Strategy,
 				UserID: userIDWithoutProvider(u.UserID)}}},
 		Client: hooks.Client{ClientID: ex.client.ClientID, Name: ex.client.Name, Metadata: ex.client.Metadata},

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/mfa"
 	"github.com/sesameauth/sesame/internal/store"
 )
@@ -88,32 +87,25 @@ func (g mfaGrant) events() (string, string) {
 	return "sercft", "fercft"
 }
 
-func (g mfaGrant) login(ctx context.Context, ex *exchange) error {
-	s := g.s
+// realm resumes the MFA transaction: the login's connection is the realm.
+func (g mfaGrant) realm(ctx context.Context, ex *exchange) (string, *Error, error) {
 	raw, err := ex.p.require("mfa_token")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	t, err := s.mfaTransaction(ctx, raw, ex.client.ClientID)
+	t, err := g.s.mfaTransaction(ctx, raw, ex.client.ClientID)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	if ex.connection, err = s.store.GetConnection(ctx, t.Connection); err != nil {
-		return storeErr(err, errMFAMalformed)
-	}
-	dir, err := s.dirs.Directory(ex.connection)
-	if err != nil {
+	ex.mfaTx = &t
+	return t.Connection, errMFAMalformed, nil
+}
+
+func (g mfaGrant) login(ctx context.Context, ex *exchange) error {
+	s := g.s
+	t := *ex.mfaTx
+	if err := s.currentUser(ctx, ex, t.UserID, errMFAMalformed, errUserBlocked); err != nil {
 		return err
-	}
-	ex.user, err = dir.Lookup(ctx, t.UserID)
-	switch {
-	case errors.Is(err, directory.ErrUserNotFound):
-		ex.user = directory.Identity{UserID: t.UserID}
-		return errMFAMalformed.withCause(err)
-	case err != nil:
-		return err
-	case ex.user.Blocked:
-		return errUserBlocked
 	}
 	var res mfa.Result
 	switch g.kind {
@@ -409,13 +401,12 @@ func (s *Server) handleAssociate(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{r: r, peer: peerIP(r), ip: peerIP(r), grantType: "mfa-associate"}
 	ex.client.ClientID, ex.user.UserID = t.ClientID, t.UserID
 	account := t.UserID
-	if conn, err := s.store.GetConnection(ctx, t.Connection); err == nil {
-		ex.connection = conn
-		if dir, err := s.dirs.Directory(conn); err == nil {
-			if u, err := dir.Lookup(ctx, t.UserID); err == nil {
-				ex.user = u
-				account = defaultString(u.Email, defaultString(u.Username, u.UserID))
-			}
+	// The account name of an authenticator app is a nicety: without the user's profile (a
+	// directory that cannot answer now), the user id does.
+	if err := s.useRealm(ctx, ex, t.Connection, errMFAMalformed); err == nil {
+		if u, err := ex.dir.Lookup(ctx, t.UserID); err == nil {
+			ex.user = u
+			account = defaultString(u.Email, defaultString(u.Username, u.UserID))
 		}
 	}
 	en, err := s.mfa.Associate(ctx, t, mfa.EnrolRequest{Types: req.AuthenticatorTypes, Channels: req.OOBChannels,

@@ -25,6 +25,11 @@ const (
 // granted. Everything shared (parsing, client authentication, the grant-type check, issuance,
 // logging) is the dispatcher's.
 type grant interface {
+	// realm names the connection the grant works in, whose directory the dispatcher resolves
+	// into ex.connection and ex.dir before login, and the answer when it does not exist; ""
+	// for a grant without a user (client_credentials). It may read what it needs to know the
+	// realm (a refresh token's family) and leave it in the exchange for login.
+	realm(ctx context.Context, ex *exchange) (name string, notFound *Error, err error)
 	login(ctx context.Context, ex *exchange) error
 	// events are the tenant log codes for success and failure.
 	events() (success, failure string)
@@ -41,11 +46,17 @@ type exchange struct {
 	ip        string // the end user's IP (see endUserIP)
 	peer      string // the TCP peer
 
+	// Set by the grant's realm for its login: the refresh token presented, the MFA
+	// transaction resumed.
+	presented *presentedRefresh
+	mfaTx     *store.MFATransaction
+
 	// Set by the grant's login.
 	user directory.Identity
 	// subject is the access token's sub when no user logged in (CLIENT_ID@clients).
 	subject    string
 	connection store.Connection
+	dir        directory.Directory   // the connection's directory (set with connection)
 	api        *store.ResourceServer // nil: a token for /userinfo only
 	scopes     []string              // granted scopes, in response order
 	perms      []string              // RBAC permissions claim; nil when not applicable
@@ -139,6 +150,15 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 		return nil, g, err
 	}
 	ex.requestedScope = p.get("scope")
+	name, notFound, err := g.realm(ctx, ex)
+	if err != nil {
+		return nil, g, err
+	}
+	if name != "" {
+		if err := s.useRealm(ctx, ex, name, notFound); err != nil {
+			return nil, g, err
+		}
+	}
 	if err := g.login(ctx, ex); err != nil {
 		return nil, g, err
 	}

@@ -22,7 +22,6 @@ import (
 
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
-	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/directory/database"
 	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/logs"
@@ -74,6 +73,8 @@ type Server struct {
 	Stream *logs.Stream
 	// Admin is the management service the Management API (under {issuer}api/v2/) calls.
 	Admin *admin.Service
+	// dirs gives each connection its directory (directories.go).
+	dirs *directories
 
 	log     *slog.Logger
 	handler http.Handler
@@ -179,10 +180,11 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		s.Stream = logs.NewStream(o)
 		s.Events.Tee(s.Stream.Send)
 	}
+	s.dirs = newDirectories(st, s.Hasher, box, log, now)
 	oauth := oauthserver.New(oauthserver.Config{
 		Issuer:      s.Issuer,
 		Store:       st,
-		Directories: directories{users: st, hasher: s.Hasher},
+		Directories: s.dirs,
 		Keys:        s.Keys,
 		Box:         box,
 		Events:      s.Events,
@@ -439,6 +441,7 @@ func (s *Server) Close() error {
 			s.log.Warn("flushing tenant log stream", "err", err)
 		}
 	}
+	s.dirs.close()
 	return s.Store.Close()
 }
 
@@ -449,20 +452,6 @@ func hostOf(issuer string) string {
 		return host
 	}
 	return h
-}
-
-// directories maps a connection's strategy to its Directory.
-type directories struct {
-	users  store.Users
-	hasher *password.Hasher
-}
-
-func (d directories) Directory(conn store.Connection) (directory.Directory, error) {
-	switch conn.Strategy {
-	case "auth0", "":
-		return database.New(d.users, conn.Name, d.hasher), nil
-	}
-	return nil, fmt.Errorf("connection %q: strategy %q is not supported", conn.Name, conn.Strategy)
 }
 
 // mfaSender is the delivery of MFA email and SMS codes the config names (validated already).

@@ -584,7 +584,12 @@ func (p *applyPlan) planConnections(stored []store.Connection) {
 			want.EnabledClients = p.resolveClients(f)
 		}
 		if f.Options != nil {
-			want.Options = maps.Clone(f.Options)
+			opts, err := p.s.customDBOptions(want.Name, p.tf.BaseDir, f.Options, cur.Options)
+			if err != nil {
+				p.validationProblems(f.Path, err)
+				continue
+			}
+			want.Options = maps.Clone(opts)
 		}
 		p.connections[want.Name] = want.Strategy
 		label := fmt.Sprintf("connection %q", want.Name)

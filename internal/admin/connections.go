@@ -68,6 +68,10 @@ func (s *Service) CreateConnectionFrom(ctx context.Context, in ConnectionInput) 
 	if err != nil {
 		return store.Connection{}, err
 	}
+	opts, err := s.customDBOptions(in.Name, "", in.Options, nil)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if errs = append(errs, clientErrs...); len(errs) > 0 {
 		return store.Connection{}, errors.Join(errs...)
 	}
@@ -77,7 +81,7 @@ func (s *Service) CreateConnectionFrom(ctx context.Context, in ConnectionInput) 
 		Name:           in.Name,
 		Strategy:       strategy,
 		EnabledClients: slices.Clone(in.EnabledClients),
-		Options:        maps.Clone(in.Options),
+		Options:        maps.Clone(opts),
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}

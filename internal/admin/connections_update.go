@@ -48,11 +48,18 @@ func (s *Service) UpdateConnection(ctx context.Context, id string, p ConnectionP
 			return store.Connection{}, errors.Join(errs...)
 		}
 	}
+	var opts map[string]any
+	if p.Options != nil {
+		// Sealing is done before the store's transaction, which must not do slow work.
+		if opts, err = s.customDBOptions(cur.Name, "", *p.Options, cur.Options); err != nil {
+			return store.Connection{}, err
+		}
+	}
 	now := s.now()
 	var out store.Connection
 	err = s.Store.UpdateConnection(ctx, cur.Name, func(c *store.Connection) error {
 		if p.Options != nil {
-			c.Options = maps.Clone(*p.Options)
+			c.Options = maps.Clone(opts)
 			if c.Options == nil {
 				c.Options = map[string]any{}
 			}

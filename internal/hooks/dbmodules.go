@@ -325,14 +325,14 @@ func (rt *jsRuntime) hasher(h hash.Hash) *goja.Object {
 	done := false
 	_ = o.Set("update", func(c goja.FunctionCall) goja.Value {
 		if done {
-			panic(vm.NewGoError(errors.New("Digest already called")))
+			panic(vm.NewGoError(errors.New("digest already called")))
 		}
 		h.Write(rt.dataOf(c.Argument(0), c.Argument(1)))
 		return o
 	})
 	_ = o.Set("digest", func(c goja.FunctionCall) goja.Value {
 		if done {
-			panic(vm.NewGoError(errors.New("Digest already called")))
+			panic(vm.NewGoError(errors.New("digest already called")))
 		}
 		done = true
 		return rt.digestOut(h.Sum(nil), c.Argument(0))
@@ -345,7 +345,7 @@ func (rt *jsRuntime) cryptoModule() goja.Value {
 	alg := func(v goja.Value) func() hash.Hash {
 		f := hashFunc(v.String())
 		if f == nil {
-			panic(vm.NewGoError(fmt.Errorf("Digest method not supported: %s", v.String())))
+			panic(vm.NewGoError(fmt.Errorf("digest method not supported: %s", v.String())))
 		}
 		return f
 	}
@@ -360,7 +360,7 @@ func (rt *jsRuntime) cryptoModule() goja.Value {
 		h := hashFunc(digest)
 		switch {
 		case h == nil:
-			return nil, fmt.Errorf("Invalid digest: %s", digest)
+			return nil, fmt.Errorf("invalid digest: %s", digest)
 		case iter < 1 || iter > MaxPBKDF2Iterations:
 			return nil, fmt.Errorf("pbkdf2: iterations must be between 1 and %d", MaxPBKDF2Iterations)
 		case keyLen < 0 || keyLen > MaxRandomBytes:

@@ -24,6 +24,7 @@ import (
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/directory"
 	"github.com/sesameauth/sesame/internal/directory/database"
+	"github.com/sesameauth/sesame/internal/directory/scripted"
 	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/logs"
 	"github.com/sesameauth/sesame/internal/logs/webhook"
@@ -81,6 +82,8 @@ type Server struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	oauth   *oauthserver.Server
+	// legacyDBs are the pools of custom-database scripts' require('pg').
+	legacyDBs *scripted.Pools
 	// purged is closed once housekeeping's purge at start is done (see Flush).
 	purged   chan struct{}
 	keyTicks <-chan time.Time // see Options
@@ -153,6 +156,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		}, opts.PasswordConcurrency),
 		log:  log,
 		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
+		legacyDBs: &scripted.Pools{},
 	}
 	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now, Jobs: &admin.JobRunner{},
 		ManagementAudience: admin.ManagementAudience(s.Issuer)}
@@ -179,10 +183,14 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		s.Stream = logs.NewStream(o)
 		s.Events.Tee(s.Stream.Send)
 	}
+	// Custom-database connections run their scripts on the Actions engine (its sandbox,
+	// deadline and fetch allowlist) and reach legacy PostgreSQL through s.legacyDBs.
+	dirs := directories{users: st, hasher: s.Hasher, scripted: scripted.New(scripted.Options{
+		Engine: engine, SQL: s.legacyDBs, Users: st, Hasher: s.Hasher, Box: box, Logger: log})}
 	oauth := oauthserver.New(oauthserver.Config{
 		Issuer:      s.Issuer,
 		Store:       st,
-		Directories: directories{users: st, hasher: s.Hasher},
+		Directories: dirs,
 		Keys:        s.Keys,
 		Box:         box,
 		Events:      s.Events,
@@ -439,6 +447,7 @@ func (s *Server) Close() error {
 			s.log.Warn("flushing tenant log stream", "err", err)
 		}
 	}
+	s.legacyDBs.Close()
 	return s.Store.Close()
 }
 
@@ -453,13 +462,17 @@ func hostOf(issuer string) string {
 
 // directories maps a connection's strategy to its Directory.
 type directories struct {
-	users  store.Users
-	hasher *password.Hasher
+	users    store.Users
+	hasher   *password.Hasher
+	scripted *scripted.Realms
 }
 
 func (d directories) Directory(conn store.Connection) (directory.Directory, error) {
 	switch conn.Strategy {
 	case "auth0", "":
+		if scripted.Enabled(conn) {
+			return d.scripted.Directory(conn)
+		}
 		return database.New(d.users, conn.Name, d.hasher), nil
 	}
 	return nil, fmt.Errorf("connection %q: strategy %q is not supported", conn.Name, conn.Strategy)

@@ -1,13 +1,16 @@
 package admin
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/sesameauth/sesame/internal/directory/scripted"
 	"github.com/sesameauth/sesame/internal/hooks"
+	"github.com/sesameauth/sesame/internal/store"
 )
 
 // customDBOptions checks and prepares the options of a custom-database connection
@@ -93,4 +96,88 @@ func (s *Service) customDBOptions(name, baseDir string, opts, stored map[string]
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// customDB returns the directory of a custom-database connection, whose user operations run
+// its scripts; nil for any other connection.
+func (s *Service) customDB(ctx context.Context, connection string) (*scripted.Directory, error) {
+	conn, err := s.Store.GetConnection(ctx, connection)
+	if err != nil || !scripted.Enabled(conn) {
+		return nil, nil //nolint:nilerr // not a custom database (a missing one is reported by the caller)
+	}
+	if s.CustomDB == nil {
+		return nil, fmt.Errorf("admin: connection %q runs custom database scripts, and this process has no script engine", connection)
+	}
+	return s.CustomDB.Directory(conn)
+}
+
+// scriptErr maps what a user-operation script answered to the Management API's errors: a
+// user that exists already is a 409, any other error of the script a 400 with its message
+// (the caller is the tenant's admin, who wrote the script).
+func scriptErr(err error, email string) error {
+	var sf *scripted.ScriptFailure
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &sf) && sf.UserExists():
+		return &ConflictError{Kind: "user", ID: email, Message: "The user already exists."}
+	case errors.As(err, &sf), errors.Is(err, scripted.ErrNoScript):
+		return invalid("connection", "%v", err)
+	}
+	return err
+}
+
+// createInCustomDB creates a user of a custom database without import_mode: the create
+// script writes it to the legacy store, and get_user's profile of it (its user_id, as login
+// will give it) becomes the Sesame user record, which keeps no password.
+func (s *Service) createInCustomDB(ctx context.Context, d *scripted.Directory, in UserInput, email string) (store.User, error) {
+	if !d.HasScript("get_user") || !d.HasScript("create") {
+		return store.User{}, invalid("connection", "creating users in custom database %q needs its create and get_user scripts", in.Connection)
+	}
+	user := map[string]any{"email": email, "password": in.Password, "email_verified": in.EmailVerified,
+		"connection": in.Connection, "tenant": "", "user_metadata": nonNilMap(in.UserMetadata), "app_metadata": nonNilMap(in.AppMetadata)}
+	if in.Username != "" {
+		user["username"] = in.Username
+	}
+	if err := d.Create(ctx, user); err != nil {
+		return store.User{}, scriptErr(err, email)
+	}
+	p, err := d.GetUser(ctx, email)
+	if err != nil {
+		return store.User{}, scriptErr(err, email)
+	}
+	if p == nil {
+		return store.User{}, invalid("connection", "custom database %q: get_user does not find the user its create script made", in.Connection)
+	}
+	u, err := d.SaveProfile(ctx, p)
+	if err != nil {
+		return store.User{}, err
+	}
+	now := s.now()
+	err = s.Store.UpdateUser(ctx, u.ID, func(cur *store.User) error {
+		applyProfile(cur, profileFields{GivenName: &in.GivenName, FamilyName: &in.FamilyName, Blocked: &in.Blocked, EmailVerified: &in.EmailVerified})
+		for _, f := range []struct {
+			dst *string
+			v   string
+		}{{&cur.Name, in.Name}, {&cur.Nickname, in.Nickname}, {&cur.Picture, in.Picture}} {
+			if f.v != "" {
+				*f.dst = f.v
+			}
+		}
+		cur.UserMetadata = mergeMetadata(cur.UserMetadata, in.UserMetadata)
+		cur.AppMetadata = mergeMetadata(cur.AppMetadata, in.AppMetadata)
+		cur.Permissions = in.Permissions
+		defaultProfile(cur)
+		cur.UpdatedAt = now
+		u = *cur
+		return nil
+	})
+	return u, storeErr(err, "user", u.ID)
+}
+
+func nonNilMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
 }

@@ -158,8 +158,12 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
 		legacyDBs: &scripted.Pools{},
 	}
+	// Custom-database connections run their scripts on the Actions engine (its sandbox,
+	// deadline and fetch allowlist) and reach legacy PostgreSQL through s.legacyDBs; logins
+	// and the admin's user operations share each connection's bound on running scripts.
+	realms := scripted.New(scripted.Options{Engine: engine, SQL: s.legacyDBs, Users: st, Hasher: s.Hasher, Box: box, Logger: log})
 	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now, Jobs: &admin.JobRunner{},
-		ManagementAudience: admin.ManagementAudience(s.Issuer)}
+		ManagementAudience: admin.ManagementAudience(s.Issuer), CustomDB: realms}
 	if err := s.Admin.EnsureManagementAPI(ctx); err != nil {
 		return fail(fmt.Errorf("making the Management API: %w", err))
 	}
@@ -183,10 +187,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		s.Stream = logs.NewStream(o)
 		s.Events.Tee(s.Stream.Send)
 	}
-	// Custom-database connections run their scripts on the Actions engine (its sandbox,
-	// deadline and fetch allowlist) and reach legacy PostgreSQL through s.legacyDBs.
-	dirs := directories{users: st, hasher: s.Hasher, scripted: scripted.New(scripted.Options{
-		Engine: engine, SQL: s.legacyDBs, Users: st, Hasher: s.Hasher, Box: box, Logger: log})}
+	dirs := directories{users: st, hasher: s.Hasher, scripted: realms}
 	oauth := oauthserver.New(oauthserver.Config{
 		Issuer:      s.Issuer,
 		Store:       st,

@@ -105,8 +105,11 @@ func indexSpace(s string) int {
 	return -1
 }
 
-// Close closes every pool.
+// Close closes every pool (nil Pools have none).
 func (p *Pools) Close() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, pl := range p.pools {

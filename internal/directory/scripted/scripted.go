@@ -241,7 +241,7 @@ func (d *Directory) save(ctx context.Context, v any, pw string) (store.User, err
 		id = "auth0|" + id
 	}
 	var hash string
-	if d.importMode {
+	if d.importMode && pw != "" {
 		var err error
 		if hash, err = d.r.o.Hasher.Hash(ctx, pw); err != nil {
 			return store.User{}, fmt.Errorf("%w: %w", directory.ErrOverloaded, err)
@@ -411,4 +411,103 @@ func OpenConfiguration(box *seal.Box, conn string, stored any) (map[string]strin
 		out[k] = plain
 	}
 	return out, nil
+}
+
+// ErrNoScript is a user operation on a connection that has no script for it.
+var ErrNoScript = errors.New("custom database: no script for this operation")
+
+// ScriptFailure is a user-operation script that passed an error to its callback (a
+// ValidationError, a plain Error...), carrying the script's error.
+type ScriptFailure struct {
+	Connection string
+	Script     string
+	Err        *hooks.ScriptError
+}
+
+func (e *ScriptFailure) Error() string {
+	return fmt.Sprintf("custom database %q: the %s script failed: %s", e.Connection, e.Script, e.Err.Message)
+}
+
+// UserExists reports whether the script said the user exists already (Auth0's
+// ValidationError('user_exists', ...) from create).
+func (e *ScriptFailure) UserExists() bool {
+	return e.Err.Name == "ValidationError" && e.Err.Code == "user_exists"
+}
+
+// ImportMode reports whether the connection migrates its users lazily (import_mode).
+func (d *Directory) ImportMode() bool { return d.importMode }
+
+// HasScript reports whether the connection has the named script (get_user, create...).
+func (d *Directory) HasScript(name string) bool { return d.scripts[name] != "" }
+
+// call runs a user-operation script; an error it calls back with is a *ScriptFailure.
+func (d *Directory) call(ctx context.Context, script string, args ...any) (hooks.DBResult, error) {
+	if !d.HasScript(script) {
+		return hooks.DBResult{}, fmt.Errorf("%w: connection %q has no %s script", ErrNoScript, d.conn, script)
+	}
+	res, err := d.run(ctx, script, args...)
+	if err != nil {
+		return res, err
+	}
+	if res.Err != nil {
+		return res, &ScriptFailure{Connection: d.conn, Script: script, Err: res.Err}
+	}
+	return res, nil
+}
+
+// GetUser runs get_user(email, callback): the legacy system's profile of the user, or nil
+// when it has none (callback(null)).
+func (d *Directory) GetUser(ctx context.Context, email string) (map[string]any, error) {
+	res, err := d.call(ctx, "get_user", email)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := res.Value.(map[string]any)
+	return p, nil
+}
+
+// Create runs create(user, callback) with the new user (email, password, username,
+// email_verified, user_metadata, app_metadata...).
+func (d *Directory) Create(ctx context.Context, user map[string]any) error {
+	_, err := d.call(ctx, "create", user)
+	return err
+}
+
+// confirmed reads the callback(null, true|false) of change_password and change_email.
+func (d *Directory) confirmed(res hooks.DBResult, script string) error {
+	if ok, isBool := res.Value.(bool); isBool && !ok {
+		return &ScriptFailure{Connection: d.conn, Script: script, Err: &hooks.ScriptError{Name: "Error", Message: "the legacy store did not change the user"}}
+	}
+	return nil
+}
+
+// ChangePassword runs change_password(email, newPassword, callback).
+func (d *Directory) ChangePassword(ctx context.Context, email, pw string) error {
+	res, err := d.call(ctx, "change_password", email, pw)
+	if err != nil {
+		return err
+	}
+	return d.confirmed(res, "change_password")
+}
+
+// ChangeEmail runs change_email(email, newEmail, verified, callback).
+func (d *Directory) ChangeEmail(ctx context.Context, email, newEmail string, verified bool) error {
+	res, err := d.call(ctx, "change_email", email, newEmail, verified)
+	if err != nil {
+		return err
+	}
+	return d.confirmed(res, "change_email")
+}
+
+// Delete runs delete(id, callback) with the user's id as the scripts gave it (without the
+// auth0| prefix).
+func (d *Directory) Delete(ctx context.Context, userID string) error {
+	_, err := d.call(ctx, "delete", strings.TrimPrefix(userID, "auth0|"))
+	return err
+}
+
+// SaveProfile stores a profile the scripts returned (get_user's after create) as the user's
+// Sesame record, without a password.
+func (d *Directory) SaveProfile(ctx context.Context, profile map[string]any) (store.User, error) {
+	return d.save(ctx, profile, "")
 }

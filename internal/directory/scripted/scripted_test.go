@@ -68,7 +68,7 @@ type legacyDB struct {
 	URL   string
 }
 
-func newLegacyDB(t *testing.T, users ...legacyUser) *legacyDB {
+func newLegacyDB(t testing.TB, users ...legacyUser) *legacyDB {
 	t.Helper()
 	dsn := os.Getenv("SESAME_TEST_POSTGRES")
 	if dsn == "" {
@@ -134,7 +134,7 @@ type fixture struct {
 	box    *seal.Box
 }
 
-func newFixture(t *testing.T, o scripted.Options) *fixture {
+func newFixture(t testing.TB, o scripted.Options) *fixture {
 	t.Helper()
 	box, err := seal.New(seal.NewKEK())
 	if err != nil {
@@ -153,7 +153,7 @@ func newFixture(t *testing.T, o scripted.Options) *fixture {
 
 // dir makes the Directory of a connection with these scripts, configuration and import mode,
 // stored as the admin service stores them (configuration sealed).
-func (f *fixture) dir(t *testing.T, scripts map[string]string, conf map[string]any, importMode bool) *scripted.Directory {
+func (f *fixture) dir(t testing.TB, scripts map[string]string, conf map[string]any, importMode bool) *scripted.Directory {
 	t.Helper()
 	sealed, err := scripted.SealConfiguration(f.box, conn, conf, nil)
 	if err != nil {

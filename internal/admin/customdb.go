@@ -181,3 +181,20 @@ func nonNilMap(m map[string]any) map[string]any {
 	}
 	return m
 }
+
+// LegacyUser runs the get_user script of a custom-database connection: the legacy store's
+// profile of the user with this email, or nil when it has none.
+func (s *Service) LegacyUser(ctx context.Context, connection, email string) (map[string]any, error) {
+	if _, err := s.databaseConnection(ctx, connection); err != nil {
+		return nil, err
+	}
+	d, err := s.customDB(ctx, connection)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, invalid("connection", "%q is not a custom database", connection)
+	}
+	p, err := d.GetUser(ctx, email)
+	return p, scriptErr(err, email)
+}

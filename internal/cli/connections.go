@@ -2,8 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,6 +55,7 @@ func newConnectionsCmd(a *app) *cobra.Command {
 			}),
 		},
 		newConnectionsCreateCmd(a),
+		newConnectionsGetUserCmd(a),
 		&cobra.Command{
 			Use:   "delete NAME",
 			Short: "Delete a connection and every user in it",
@@ -93,13 +98,27 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 	var (
 		name, strategy string
 		enabled        []string
+		scripts, conf  []string
+		importMode     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--enable-client CLIENT_ID ...]",
-		Short: "Create a database connection",
-		Args:  cobra.NoArgs,
+		Use:   "create --name NAME [--enable-client CLIENT_ID ...] [--custom-script login=FILE ... [--configuration KEY=VALUE ...] [--import-mode]]",
+		Short: "Create a database connection (a custom database with --custom-script)",
+		Long: `Create a database connection.
+
+With --custom-script it is a custom database (Auth0's "Use my own database"): each
+--custom-script NAME=FILE reads one of its scripts (login, get_user, create, verify,
+change_password, delete, change_email) from FILE; --configuration KEY=VALUE sets the scripts'
+configuration (sealed at rest); --import-mode migrates users lazily. See
+docs/custom-databases.md.`,
+		Args: cobra.NoArgs,
 		RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
-			c, err := svc.CreateConnection(cmd.Context(), name, strategy, enabled)
+			opts, err := customDBFlags(scripts, conf, importMode)
+			if err != nil {
+				return err
+			}
+			c, err := svc.CreateConnectionFrom(cmd.Context(), admin.ConnectionInput{Name: name, Strategy: strategy,
+				EnabledClients: enabled, Options: opts})
 			if err != nil {
 				return err
 			}
@@ -113,7 +132,70 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 	f.StringVar(&name, "name", "", "connection name, e.g. Username-Password-Authentication (required)")
 	f.StringVar(&strategy, "strategy", admin.StrategyAuth0, "strategy: auth0 (the built-in user database)")
 	f.StringArrayVar(&enabled, "enable-client", nil, "client id allowed to use the connection (repeatable)")
+	f.StringArrayVar(&scripts, "custom-script", nil, "NAME=FILE: a custom database script (login, get_user, create, ...) read from FILE (repeatable)")
+	f.StringArrayVar(&conf, "configuration", nil, "KEY=VALUE of the custom database scripts' configuration, sealed at rest (repeatable)")
+	f.BoolVar(&importMode, "import-mode", false, "migrate the custom database's users lazily, at their first login")
 	return cmd
+}
+
+// customDBFlags builds a custom database's options from the create flags; nil without
+// --custom-script.
+func customDBFlags(scripts, conf []string, importMode bool) (map[string]any, error) {
+	if len(scripts) == 0 {
+		if len(conf) > 0 || importMode {
+			return nil, errors.New("--configuration and --import-mode are for custom databases: add --custom-script login=FILE")
+		}
+		return nil, nil
+	}
+	cs := map[string]any{}
+	for _, kv := range scripts {
+		k, file, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || file == "" {
+			return nil, fmt.Errorf("--custom-script %q: want NAME=FILE", kv)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--custom-script %s: %w", k, err)
+		}
+		cs[k] = string(b)
+	}
+	cm := map[string]any{}
+	for _, kv := range conf {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--configuration %q: want KEY=VALUE", kv)
+		}
+		cm[k] = v
+	}
+	return map[string]any{"enabledDatabaseCustomization": true, "import_mode": importMode,
+		"customScripts": cs, "configuration": cm}, nil
+}
+
+// newConnectionsGetUserCmd runs a custom database's get_user script: what an admin checks
+// first when a legacy user cannot log in.
+func newConnectionsGetUserCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get-user CONNECTION EMAIL",
+		Short: "Look a user up in a custom database's legacy store (its get_user script)",
+		Args:  cobra.ExactArgs(2),
+		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
+			p, err := svc.LegacyUser(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			if p == nil {
+				return fmt.Errorf("the get_user script of %s finds no user %s", args[0], args[1])
+			}
+			return a.output(cmd, p, func(w io.Writer) error {
+				keys := slices.Sorted(maps.Keys(p))
+				rows := make([][2]string, 0, len(keys))
+				for _, k := range keys {
+					rows = append(rows, [2]string{k, fmt.Sprint(p[k])})
+				}
+				return printFields(w, rows)
+			})
+		}),
+	}
 }
 
 func printConnection(w io.Writer, c store.Connection) error {

@@ -183,6 +183,8 @@ func TestPostgresTemplate(t *testing.T) {
 		user, pw    string
 		wantErr     error // nil: success
 		wantUnknown bool
+		script      string // the login script, pg_login.js when empty
+		wantMeta    bool   // the profile carries metadata (app_metadata), user_metadata, email_verified
 	}{
 		{name: "login", user: "alice@example.com", pw: "alice-pw-1"},
 		{name: "wrong password is fp", user: "alice@example.com", pw: "nope", wantErr: directory.ErrInvalidCredentials},
@@ -190,11 +192,19 @@ func TestPostgresTemplate(t *testing.T) {
 		{name: "sql injection in the email is only data", user: "' OR '1'='1", pw: "x", wantErr: directory.ErrUnknownUser, wantUnknown: true},
 		{name: "empty password never reaches the script", user: "alice@example.com", pw: "", wantErr: directory.ErrInvalidCredentials},
 		{name: "login in import mode", importMode: true, user: "bob@example.com", pw: "bob-pw-1"},
+		{name: "node-postgres 8 Client, async/await", script: "pg_client_login.js", user: "alice@example.com", pw: "alice-pw-1",
+			wantMeta: true},
+		{name: "node-postgres 8 Client, wrong password", script: "pg_client_login.js", user: "alice@example.com", pw: "nope",
+			wantErr: directory.ErrInvalidCredentials},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, scripted.Options{})
-			d := f.dir(t, map[string]string{"login": script(t, "pg_login.js"), "get_user": script(t, "pg_get_user.js")},
+			login := "pg_login.js"
+			if tc.script != "" {
+				login = tc.script
+			}
+			d := f.dir(t, map[string]string{"login": script(t, login), "get_user": script(t, "pg_get_user.js")},
 				map[string]any{"PG_URL": db.URL}, tc.importMode)
 			id, err := d.Authenticate(t.Context(), tc.user, tc.pw)
 			if tc.wantErr != nil {
@@ -220,6 +230,9 @@ func TestPostgresTemplate(t *testing.T) {
 			}
 			if hasHash := u.PasswordHash != ""; hasHash != tc.importMode {
 				t.Errorf("password hash stored = %v, want %v (import mode)", hasHash, tc.importMode)
+			}
+			if tc.wantMeta && (u.AppMetadata["plan"] != "legacy" || u.UserMetadata["lang"] != "fr" || !u.EmailVerified) {
+				t.Errorf("stored user %+v: want app_metadata from the profile's metadata, user_metadata and email_verified", u)
 			}
 			if tc.importMode && !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 				t.Errorf("migrated hash = %q, want argon2id", u.PasswordHash)

@@ -49,6 +49,8 @@ const (
 	// DefaultTimeout is below the password grant's 5 s bound on authentication, so that a
 	// script that runs out of time fails as the script's error, not as an overload.
 	DefaultTimeout = 4 * time.Second
+	// DefaultRecheckTTL is how long a refresh trusts get_user's word that a user exists.
+	DefaultRecheckTTL = time.Minute
 )
 
 // Enabled reports whether conn is a custom-database connection.
@@ -71,16 +73,20 @@ type Options struct {
 	MaxConcurrent int
 	QueueWait     time.Duration
 	Timeout       time.Duration
-	Logger        *slog.Logger
+	// RecheckTTL is how long Lookup trusts get_user's answer about a user (default
+	// DefaultRecheckTTL).
+	RecheckTTL time.Duration
+	Logger     *slog.Logger
 }
 
 // Realms makes the Directory of each custom-database connection. One per process: it holds
 // each connection's bound on concurrent scripts, which every Directory of that connection
 // shares.
 type Realms struct {
-	o    Options
-	mu   sync.Mutex
-	sems map[string]chan struct{}
+	o        Options
+	mu       sync.Mutex
+	sems     map[string]chan struct{}
+	rechecks map[string]recheck
 }
 
 // New returns the Realms of o.
@@ -94,10 +100,13 @@ func New(o Options) *Realms {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.RecheckTTL <= 0 {
+		o.RecheckTTL = DefaultRecheckTTL
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Realms{o: o, sems: map[string]chan struct{}{}}
+	return &Realms{o: o, sems: map[string]chan struct{}{}, rechecks: map[string]recheck{}}
 }
 
 func (r *Realms) sem(conn string) chan struct{} {
@@ -190,10 +199,57 @@ func (d *Directory) Authenticate(ctx context.Context, username, pw string) (dire
 	return identity(u), nil
 }
 
-// Lookup returns the user's Sesame record (refresh, userinfo, MFA).
+// Lookup returns the user's Sesame record (refresh, userinfo, MFA). Without import_mode the
+// legacy store owns the user, so when the connection has a get_user script Lookup asks it
+// whether the user still exists (at most once per Options.RecheckTTL per user): a user it no
+// longer finds is directory.ErrUserNotFound, which refuses a refresh. A legacy store that
+// cannot answer (down, slow, the script fails) does not stop refreshes: the failure is logged
+// and the Sesame record answers.
 func (d *Directory) Lookup(ctx context.Context, userID string) (directory.Identity, error) {
-	return d.local.Lookup(ctx, userID)
+	id, err := d.local.Lookup(ctx, userID)
+	if err != nil || d.importMode || !d.HasScript("get_user") || id.Email == "" {
+		return id, err
+	}
+	if d.r.gone(ctx, d, id) {
+		return directory.Identity{}, directory.ErrUserNotFound
+	}
+	return id, nil
 }
+
+// recheck is a cached answer of get_user for Lookup.
+type recheck struct {
+	gone bool
+	at   time.Time
+}
+
+// gone reports whether get_user no longer finds the user, from the cache when the answer is
+// fresh. Only answers are cached; a failure is logged and counts as "still there".
+func (r *Realms) gone(ctx context.Context, d *Directory, id directory.Identity) bool {
+	key := d.conn + "\x00" + id.UserID
+	r.mu.Lock()
+	c, ok := r.rechecks[key]
+	r.mu.Unlock()
+	if ok && time.Since(c.at) < r.o.RecheckTTL {
+		return c.gone
+	}
+	p, err := d.GetUser(ctx, id.Email)
+	if err != nil {
+		r.o.Logger.WarnContext(ctx, "custom database get_user failed; keeping the user", "connection", d.conn,
+			"user_id", id.UserID, "error", err)
+		return false
+	}
+	gone := p == nil
+	r.mu.Lock()
+	if len(r.rechecks) >= maxRechecks {
+		clear(r.rechecks) // a bound, not an LRU: the cache only saves script runs
+	}
+	r.rechecks[key] = recheck{gone: gone, at: time.Now()}
+	r.mu.Unlock()
+	return gone
+}
+
+// maxRechecks bounds the cache of get_user answers.
+const maxRechecks = 100_000
 
 // run runs one script, waiting at most QueueWait for a turn among the connection's
 // MaxConcurrent.

@@ -404,3 +404,47 @@ func TestBoundedConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshRecheck: without import_mode the legacy store owns the user, so Lookup (what a
+// refresh calls) asks get_user whether the user still exists: a user deleted there is
+// ErrUserNotFound; a legacy store that is down keeps the Sesame record answering.
+func TestRefreshRecheck(t *testing.T) {
+	db := newLegacyDB(t, legacyUser{"ivy", "ivy@example.com", "ivy-pw-1"}, legacyUser{"jon", "jon@example.com", "jon-pw-1"})
+	f := newFixture(t, scripted.Options{RecheckTTL: time.Nanosecond})
+	scripts := map[string]string{"login": script(t, "pg_login.js"), "get_user": script(t, "pg_get_user.js")}
+	d := f.dir(t, scripts, map[string]any{"PG_URL": db.URL}, false)
+	ctx := t.Context()
+	ivy, err := d.Authenticate(ctx, "ivy@example.com", "ivy-pw-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jon, err := d.Authenticate(ctx, "jon@example.com", "jon-pw-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Lookup(ctx, ivy.UserID); err != nil {
+		t.Fatalf("Lookup of a legacy user: %v", err)
+	}
+	c, err := pgx.Connect(ctx, db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `DELETE FROM users WHERE email = 'ivy@example.com'`); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	if _, err := d.Lookup(ctx, ivy.UserID); !errors.Is(err, directory.ErrUserNotFound) {
+		t.Errorf("Lookup of a user deleted from the legacy store: %v, want ErrUserNotFound", err)
+	}
+	// The legacy database goes away: Jon's refreshes keep working from his Sesame record.
+	f.pools.Close()
+	db.drop(t)
+	if got, err := d.Lookup(ctx, jon.UserID); err != nil || got.Email != "jon@example.com" {
+		t.Errorf("Lookup with the legacy store down: %+v, %v", got, err)
+	}
+	// In import mode Sesame owns migrated users: no get_user at all.
+	d2 := f.dir(t, scripts, map[string]any{"PG_URL": db.URL}, true)
+	if _, err := d2.Lookup(ctx, ivy.UserID); err != nil {
+		t.Errorf("import mode Lookup: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ require (
 	github.com/auth0/go-auth0/v3 v3.0.0
 	github.com/chromedp/chromedp v0.23.1
 	github.com/coreos/go-oidc/v3 v3.21.0
+	github.com/jackc/pgx/v5 v5.12.0
 	github.com/sesameauth/sesame/apiauth v0.0.0-00010101000000-000000000000
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/oauth2 v0.37.0
@@ -14,6 +15,9 @@ require (
 require (
 	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	golang.org/x/text v0.43.0 // indirect
 )
 
 require (
@@ -32,8 +36,8 @@ require (
 	github.com/pquerna/otp v1.5.0
 	github.com/segmentio/asm v1.2.1 // indirect
 	go.devnw.com/structs v1.0.0 // indirect
-	golang.org/x/crypto v0.53.0 // indirect
-	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/crypto v0.58.0
+	golang.org/x/sys v0.49.0 // indirect
 )
 
 replace github.com/sesameauth/sesame/apiauth => ../apiauth

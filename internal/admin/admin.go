@@ -11,6 +11,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sesameauth/sesame/internal/directory/scripted"
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/token"
@@ -49,6 +50,10 @@ type Service struct {
 	// (ManagementAudience(issuer)); empty means the service knows of none, and
 	// "https://<host>/api/v2/" audiences are then taken as they are.
 	ManagementAudience string
+	// CustomDB runs the scripts of custom-database connections for the user operations (create,
+	// change_password, change_email, delete, get_user); nil refuses those operations on such
+	// connections.
+	CustomDB *scripted.Realms
 	// Jobs runs users-imports and users-exports in the background; nil runs them inside
 	// the call that starts them.
 	Jobs *JobRunner

@@ -29,8 +29,18 @@ func isDirectoryStrategy(strategy string) bool {
 // every problem with them. For ad/ldap: an ldap_ca file path (relative to baseDir) is read
 // and stored as PEM, so that every node has it; plain bind credentials are sealed (prev, the
 // stored options, keeps its sealed credentials when opts gives none); the whole is checked as
-// the directory will read it. Other strategies' options pass unchanged.
+// the directory will read it. A database connection's options go through customDBOptions
+// (scripts read relative to baseDir, configuration sealed). Other strategies' pass unchanged.
 func (s *Service) connectionOptions(name, strategy string, opts, prev map[string]any, baseDir string) (map[string]any, []error) {
+	if strategy == StrategyAuth0 || strategy == "" {
+		out, err := s.customDBOptions(name, baseDir, opts, prev)
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			return nil, j.Unwrap()
+		} else if err != nil {
+			return nil, []error{err}
+		}
+		return out, nil
+	}
 	if strategy != StrategyAD && strategy != StrategyLDAP {
 		return opts, nil
 	}

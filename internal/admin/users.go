@@ -237,6 +237,24 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (store.User, err
 	if len(errs) > 0 {
 		return store.User{}, errors.Join(errs...)
 	}
+	// A custom database asks its legacy store first (get_user), as Auth0 does, so that a user
+	// who exists there is not created twice; without import_mode the user is created there.
+	d, err := s.customDB(ctx, conn.Name)
+	if err != nil {
+		return store.User{}, err
+	}
+	if d != nil && d.HasScript("get_user") {
+		p, err := d.GetUser(ctx, email)
+		if err != nil {
+			return store.User{}, scriptErr(err, email)
+		}
+		if p != nil {
+			return store.User{}, &ConflictError{Kind: "user", ID: email, Message: "The user already exists."}
+		}
+	}
+	if d != nil && !d.ImportMode() {
+		return s.createInCustomDB(ctx, d, in, email)
+	}
 	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return store.User{}, err
@@ -346,8 +364,20 @@ func (s *Service) ListUsers(ctx context.Context, f store.UserFilter) ([]store.Us
 
 // DeleteUser revokes the user's refresh tokens and deletes the user.
 func (s *Service) DeleteUser(ctx context.Context, userID string) error {
-	if _, err := s.Store.GetUser(ctx, userID); err != nil {
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
 		return storeErr(err, "user", userID)
+	}
+	// A custom database deletes the user from its legacy store first (its delete script),
+	// which it must have unless its users are migrated (import_mode).
+	d, err := s.customDB(ctx, u.Connection)
+	if err != nil {
+		return err
+	}
+	if d != nil && (d.HasScript("delete") || !d.ImportMode()) {
+		if err := d.Delete(ctx, u.ID); err != nil {
+			return scriptErr(err, u.Email)
+		}
 	}
 	if _, err := s.Store.RevokeRefreshFamilies(ctx, userID, "", "", s.now()); err != nil {
 		return fmt.Errorf("revoking the user's refresh tokens: %w", err)
@@ -536,18 +566,29 @@ func (s *Service) SetPassword(ctx context.Context, userID, pw string) error {
 	if err := CheckPassword(policy, minLen, pw); err != nil {
 		return err
 	}
-	hash, err := s.hash(ctx, pw)
+	d, err := s.customDB(ctx, conn.Name)
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	err = s.Store.UpdateUser(ctx, userID, func(u *store.User) error {
-		u.PasswordHash = hash
-		u.UpdatedAt = now
-		return nil
-	})
-	if err != nil {
-		return storeErr(err, "user", userID)
+	if d != nil && !d.ImportMode() {
+		// The password lives in the legacy store: its change_password script sets it.
+		if err := d.ChangePassword(ctx, u.Email, pw); err != nil {
+			return scriptErr(err, u.Email)
+		}
+	} else {
+		hash, err := s.hash(ctx, pw)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		err = s.Store.UpdateUser(ctx, userID, func(u *store.User) error {
+			u.PasswordHash = hash
+			u.UpdatedAt = now
+			return nil
+		})
+		if err != nil {
+			return storeErr(err, "user", userID)
+		}
 	}
 	// A password change releases brute-force blocks (WIRE.md §5).
 	_, err = s.guard().Unblock(ctx, u.ID, u.Email, u.Username)

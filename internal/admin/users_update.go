@@ -83,8 +83,28 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, p UserPatch) (s
 	if len(errs) > 0 {
 		return store.User{}, errors.Join(errs...)
 	}
+	// Without import_mode a custom database keeps the password and the email in its legacy
+	// store: its change_password and change_email scripts change them there first.
+	legacy, err := s.customDB(ctx, u.Connection)
+	if err != nil {
+		return store.User{}, err
+	}
+	if legacy != nil && legacy.ImportMode() {
+		legacy = nil
+	}
+	if legacy != nil && p.Password != nil {
+		if err := legacy.ChangePassword(ctx, u.Email, *p.Password); err != nil {
+			return store.User{}, scriptErr(err, u.Email)
+		}
+	}
+	if legacy != nil && p.Email != nil && email != u.Email {
+		verified := p.EmailVerified != nil && *p.EmailVerified
+		if err := legacy.ChangeEmail(ctx, u.Email, email, verified); err != nil {
+			return store.User{}, scriptErr(err, u.Email)
+		}
+	}
 	var hash string
-	if p.Password != nil {
+	if p.Password != nil && legacy == nil {
 		if hash, err = s.hash(ctx, *p.Password); err != nil {
 			return store.User{}, err
 		}
@@ -111,7 +131,7 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, p UserPatch) (s
 	if err != nil {
 		return store.User{}, userConflict(storeErr(err, "user", userID), out)
 	}
-	if hash != "" {
+	if p.Password != nil {
 		// A password change releases brute-force blocks (WIRE.md §5).
 		if _, err := s.guard().Unblock(ctx, u.ID, u.Email, u.Username); err != nil {
 			return out, err

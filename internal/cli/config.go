@@ -9,6 +9,7 @@ import (
 
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
+	"github.com/sesameauth/sesame/internal/directory/scripted"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/server"
@@ -130,9 +131,14 @@ type backend struct {
 	box   *seal.Box
 	keys  *token.Keys
 	svc   *admin.Service
+	// legacyDBs are the pools of custom-database scripts the user verbs run.
+	legacyDBs *scripted.Pools
 }
 
-func (b *backend) Close() error { return b.store.Close() }
+func (b *backend) Close() error {
+	b.legacyDBs.Close()
+	return b.store.Close()
+}
 
 // openBackend resolves the config, reads (or on first use creates) the key-encryption key,
 // opens the database and migrates it when the config says so (SQLite by default; PostgreSQL
@@ -192,13 +198,22 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 			mgmtAudience = stored
 		}
 	}
+	// The user verbs on a custom-database connection run its scripts, as the server does.
+	engine, err := server.HooksEngine(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	pools := &scripted.Pools{}
+	realms := scripted.New(scripted.Options{Engine: engine, SQL: pools, Users: st, Hasher: hasher, Box: box})
 	return &backend{
 		cfg:   cfg,
 		store: st,
 		box:   box,
 		keys:  keys,
 		svc: &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys,
-			ManagementAudience: mgmtAudience},
+			ManagementAudience: mgmtAudience, CustomDB: realms},
+		legacyDBs: pools,
 	}, nil
 }
 

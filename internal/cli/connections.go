@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"maps"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,6 +60,7 @@ func newConnectionsCmd(a *app) *cobra.Command {
 		newConnectionsCreateCmd(a),
 		newConnectionsUpdateCmd(a),
 		newConnectionsTestCmd(a),
+		newConnectionsGetUserCmd(a),
 		&cobra.Command{
 			Use:   "delete NAME",
 			Short: "Delete a connection and every user in it",
@@ -99,10 +104,19 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 		name, strategy string
 		enabled        []string
 		of             optionFlags
+		scripts, conf  []string
+		importMode     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--strategy auth0|ad|ldap] [--option KEY=VALUE ...] [--enable-client CLIENT_ID ...]",
-		Short: "Create a connection: a user database (auth0) or an LDAP/Active Directory realm (ad)",
+		Use:   "create --name NAME [--strategy auth0|ad|ldap] [--option KEY=VALUE ...] [--enable-client CLIENT_ID ...] [--custom-script login=FILE ... [--configuration KEY=VALUE ...] [--import-mode]]",
+		Short: "Create a connection: a user database (auth0, a custom database with --custom-script) or an LDAP/Active Directory realm (ad)",
+		Long: `Create a connection.
+
+With --custom-script it is a custom database (Auth0's "Use my own database"): each
+--custom-script NAME=FILE reads one of its scripts (login, get_user, create, verify,
+change_password, delete, change_email) from FILE; --configuration KEY=VALUE sets the scripts'
+configuration (sealed at rest); --import-mode migrates users lazily. See
+docs/custom-databases.md. LDAP/Active Directory options: docs/ldap.md.`,
 		Example: `  sesame connections create --name employees --strategy ad --enable-client CLIENT_ID \
     --option ldap_url=ldaps://ldap.acme.internal:636 --option ldap_ca=./ldap-ca.pem \
     --option ldap_bind_user=cn=sesame,ou=services,dc=acme,dc=internal \
@@ -113,6 +127,11 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			custom, err := customDBFlags(scripts, conf, importMode)
+			if err != nil {
+				return err
+			}
+			maps.Copy(opts, custom)
 			c, err := svc.CreateConnectionFrom(cmd.Context(), admin.ConnectionInput{Name: name, Strategy: strategy,
 				EnabledClients: enabled, Options: opts, BaseDir: "."})
 			if err != nil {
@@ -128,6 +147,9 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 	f.StringVar(&name, "name", "", "connection name, e.g. Username-Password-Authentication (required)")
 	f.StringVar(&strategy, "strategy", admin.StrategyAuth0, "strategy: auth0 (the built-in user database), ad or ldap (an LDAP/Active Directory realm)")
 	f.StringArrayVar(&enabled, "enable-client", nil, "client id allowed to use the connection (repeatable)")
+	f.StringArrayVar(&scripts, "custom-script", nil, "NAME=FILE: a custom database script (login, get_user, create, ...) read from FILE (repeatable)")
+	f.StringArrayVar(&conf, "configuration", nil, "KEY=VALUE of the custom database scripts' configuration, sealed at rest (repeatable)")
+	f.BoolVar(&importMode, "import-mode", false, "migrate the custom database's users lazily, at their first login")
 	of.register(cmd)
 	return cmd
 }
@@ -215,6 +237,66 @@ func optionValue(v string) any {
 		return n
 	}
 	return v
+}
+
+// customDBFlags builds a custom database's options from the create flags; nil without
+// --custom-script.
+func customDBFlags(scripts, conf []string, importMode bool) (map[string]any, error) {
+	if len(scripts) == 0 {
+		if len(conf) > 0 || importMode {
+			return nil, errors.New("--configuration and --import-mode are for custom databases: add --custom-script login=FILE")
+		}
+		return nil, nil
+	}
+	cs := map[string]any{}
+	for _, kv := range scripts {
+		k, file, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || file == "" {
+			return nil, fmt.Errorf("--custom-script %q: want NAME=FILE", kv)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--custom-script %s: %w", k, err)
+		}
+		cs[k] = string(b)
+	}
+	cm := map[string]any{}
+	for _, kv := range conf {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--configuration %q: want KEY=VALUE", kv)
+		}
+		cm[k] = v
+	}
+	return map[string]any{"enabledDatabaseCustomization": true, "import_mode": importMode,
+		"customScripts": cs, "configuration": cm}, nil
+}
+
+// newConnectionsGetUserCmd runs a custom database's get_user script: what an admin checks
+// first when a legacy user cannot log in.
+func newConnectionsGetUserCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get-user CONNECTION EMAIL",
+		Short: "Look a user up in a custom database's legacy store (its get_user script)",
+		Args:  cobra.ExactArgs(2),
+		RunE: a.withService(func(cmd *cobra.Command, args []string, svc *admin.Service) error {
+			p, err := svc.LegacyUser(cmd.Context(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			if p == nil {
+				return fmt.Errorf("the get_user script of %s finds no user %s", args[0], args[1])
+			}
+			return a.output(cmd, p, func(w io.Writer) error {
+				keys := slices.Sorted(maps.Keys(p))
+				rows := make([][2]string, 0, len(keys))
+				for _, k := range keys {
+					rows = append(rows, [2]string{k, fmt.Sprint(p[k])})
+				}
+				return printFields(w, rows)
+			})
+		}),
+	}
 }
 
 func printConnection(w io.Writer, c store.Connection) error {

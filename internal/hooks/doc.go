@@ -42,6 +42,12 @@
 // host the Fetcher refuses, fetch rejects with a TypeError. The request runs synchronously on
 // the VM's goroutine (see fetchFn for why).
 //
+// Custom-database scripts (dbscript.go, dbmodules.go: Auth0's login, get_user, create...) run
+// on the same engine and sandbox, with what Auth0's custom-database sandbox adds: the
+// configuration global, the error classes, Buffer, and require of bcrypt, crypto, pg, request
+// and axios. Their I/O goes through what the caller gives: the Fetcher for HTTP, an SQL for
+// pg (hooks itself still has no network).
+//
 // Errors are typed: *DeniedError (api.access.deny), *UnauthorizedError (a Rule's
 // callback(new UnauthorizedError(…))), *RedirectError (any redirect: this flow cannot
 // redirect), *RefreshRevokedError (api.refreshToken.revoke) and *ExecutionError (an exception,

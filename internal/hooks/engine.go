@@ -207,14 +207,21 @@ func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(
 		}
 		st.out.Executions = append(st.out.Executions, ex)
 	}()
+	return f.e.execute(ctx, name, body)
+}
+
+// execute runs body on a fresh runtime of its own under the engine's deadline (or ctx's,
+// if sooner) and memory guard, and turns what went wrong into the package's typed errors.
+// Rules, Actions and custom-database scripts all run through it.
+func (e *Engine) execute(ctx context.Context, name string, body func(*jsRuntime) error) error {
 	if err := ctx.Err(); err != nil {
 		return &ExecutionError{Name: name, Err: err}
 	}
 	// A fresh runtime per execution, never a pooled one: a realm that served an earlier
 	// login carries whatever that login's code left in it, and no reset can be shown to
 	// undo every such trace (globals, intrinsics, the objects handed in).
-	rt := f.e.newRuntime()
-	deadline := f.e.timeout
+	rt := e.newRuntime()
+	deadline := e.timeout
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < deadline {
 		deadline = time.Until(d)
 	}
@@ -229,12 +236,12 @@ func (f *Flow) run(ctx context.Context, st *state, name, kind string, body func(
 		rt.vm.Interrupt(ErrTimeout)
 		cancel(ErrTimeout)
 	})
-	watch := f.e.mem.start(func() {
+	watch := e.mem.start(func() {
 		rt.vm.Interrupt(ErrMemoryLimit)
 		cancel(ErrMemoryLimit)
 	})
-	err = rt.guard(func() error { return body(rt) })
-	killed := f.e.mem.end(watch)
+	err := rt.guard(func() error { return body(rt) })
+	killed := e.mem.end(watch)
 	rt.ctx = nil
 	timer.Stop()
 	if killed {
@@ -284,6 +291,10 @@ type jsRuntime struct {
 	// ctx is the execution's context (nil once it ended).
 	ctx     context.Context
 	fetcher Fetcher
+	// sql backs require('pg') and modules caches what require made, in a custom-database
+	// script (dbscript.go).
+	sql     SQL
+	modules map[string]goja.Value
 }
 
 func (e *Engine) newRuntime() *jsRuntime {

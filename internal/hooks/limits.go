@@ -111,7 +111,13 @@ func (l *limiter) lengthOf(v goja.Value) float64 {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return 0
 	}
-	return count(v.ToObject(l.vm).Get("length"))
+	// An object without a length (an ArrayBuffer given to a typed-array constructor, which
+	// allocates nothing new) has none to check.
+	n := v.ToObject(l.vm).Get("length")
+	if n == nil {
+		return 0
+	}
+	return count(n)
 }
 
 // arrCheck refuses an array or array-like over MaxArrayLength elements.

@@ -11,6 +11,7 @@ import (
 	"github.com/sesameauth/sesame/internal/directory/database"
 	ldapdir "github.com/sesameauth/sesame/internal/directory/ldap"
 	"github.com/sesameauth/sesame/internal/directory/mirror"
+	"github.com/sesameauth/sesame/internal/directory/scripted"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/store"
@@ -26,6 +27,8 @@ type directories struct {
 	box    *seal.Box
 	log    *slog.Logger
 	now    func() time.Time
+	// scripted runs custom-database connections (auth0 strategy with scripts).
+	scripted *scripted.Realms
 
 	mu   sync.Mutex
 	live map[string]liveDirectory // by connection name
@@ -46,6 +49,9 @@ func newDirectories(users store.Users, hasher *password.Hasher, box *seal.Box, l
 func (d *directories) Directory(conn store.Connection) (directory.Directory, error) {
 	switch conn.Strategy {
 	case "auth0", "":
+		if scripted.Enabled(conn) {
+			return d.scripted.Directory(conn)
+		}
 		return database.New(d.users, conn.Name, d.hasher), nil
 	case "ad", "ldap":
 		return d.keep(conn, func() (directory.Directory, func(), error) {

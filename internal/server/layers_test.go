@@ -39,7 +39,7 @@ func TestLayers(t *testing.T) {
 	ours := func(imp string) bool { return strings.HasPrefix(imp, "internal/") || imp == "apiauth" }
 	leaves := []string{"internal/store", "internal/directory", "internal/config", "internal/seal", "internal/hooks"}
 	noHTTP := []string{"internal/store", "internal/store/sqlstore", "internal/directory", "internal/directory/database",
-		"internal/directory/ldap", "internal/directory/mirror",
+		"internal/directory/ldap", "internal/directory/mirror", "internal/directory/scripted",
 		"internal/config", "internal/seal", "internal/token", "internal/password", "internal/logs", "internal/admin",
 		"internal/mfa", "internal/guard", "internal/hooks"}
 	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/mgmtapi", "internal/demoapi"}

@@ -23,6 +23,7 @@ import (
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/directory/database"
+	"github.com/sesameauth/sesame/internal/directory/scripted"
 	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/logs"
 	"github.com/sesameauth/sesame/internal/logs/webhook"
@@ -82,6 +83,8 @@ type Server struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	oauth   *oauthserver.Server
+	// legacyDBs are the pools of custom-database scripts' require('pg').
+	legacyDBs *scripted.Pools
 	// purged is closed once housekeeping's purge at start is done (see Flush).
 	purged   chan struct{}
 	keyTicks <-chan time.Time // see Options
@@ -154,9 +157,14 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		}, opts.PasswordConcurrency),
 		log:  log,
 		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
+		legacyDBs: &scripted.Pools{},
 	}
+	// Custom-database connections run their scripts on the Actions engine (its sandbox,
+	// deadline and fetch allowlist) and reach legacy PostgreSQL through s.legacyDBs; logins
+	// and the admin's user operations share each connection's bound on running scripts.
+	realms := scripted.New(scripted.Options{Engine: engine, SQL: s.legacyDBs, Users: st, Hasher: s.Hasher, Box: box, Logger: log})
 	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now, Jobs: &admin.JobRunner{},
-		ManagementAudience: admin.ManagementAudience(s.Issuer)}
+		ManagementAudience: admin.ManagementAudience(s.Issuer), CustomDB: realms}
 	if err := s.Admin.EnsureManagementAPI(ctx); err != nil {
 		return fail(fmt.Errorf("making the Management API: %w", err))
 	}
@@ -181,6 +189,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		s.Events.Tee(s.Stream.Send)
 	}
 	s.dirs = newDirectories(st, s.Hasher, box, log, now)
+	s.dirs.scripted = realms
 	oauth := oauthserver.New(oauthserver.Config{
 		Issuer:      s.Issuer,
 		Store:       st,
@@ -442,6 +451,7 @@ func (s *Server) Close() error {
 		}
 	}
 	s.dirs.close()
+	s.legacyDBs.Close()
 	return s.Store.Close()
 }
 

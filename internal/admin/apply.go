@@ -586,6 +586,10 @@ func (p *applyPlan) planConnections(stored []store.Connection) {
 		if f.Options != nil {
 			want.Options = maps.Clone(f.Options)
 		}
+		if errs := CheckConnectionOptions(want.Strategy, want.Options); len(errs) > 0 {
+			p.validationProblems(f.Path, errors.Join(errs...))
+			continue
+		}
 		p.connections[want.Name] = want.Strategy
 		label := fmt.Sprintf("connection %q", want.Name)
 		if !exists {

@@ -39,6 +39,11 @@ func (s *Service) UpdateConnection(ctx context.Context, id string, p ConnectionP
 	if err != nil {
 		return store.Connection{}, err
 	}
+	if p.Options != nil {
+		if errs := CheckConnectionOptions(cur.Strategy, *p.Options); len(errs) > 0 {
+			return store.Connection{}, errors.Join(errs...)
+		}
+	}
 	if p.EnabledClients != nil {
 		errs, err := s.checkEnabledClients(ctx, *p.EnabledClients)
 		if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -91,15 +92,21 @@ func connectionClientCmd(a *app, use, short string, op func(*admin.Service, cont
 
 func newConnectionsCreateCmd(a *app) *cobra.Command {
 	var (
-		name, strategy string
-		enabled        []string
+		name, strategy, options string
+		enabled                 []string
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--enable-client CLIENT_ID ...]",
-		Short: "Create a database connection",
+		Use:   "create --name NAME [--strategy auth0|email|sms] [--options JSON] [--enable-client CLIENT_ID ...]",
+		Short: "Create a connection: a user database, or passwordless codes by email or SMS",
 		Args:  cobra.NoArgs,
 		RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
-			c, err := svc.CreateConnection(cmd.Context(), name, strategy, enabled)
+			in := admin.ConnectionInput{Name: name, Strategy: strategy, EnabledClients: enabled}
+			if options != "" {
+				if err := json.Unmarshal([]byte(options), &in.Options); err != nil {
+					return fmt.Errorf("--options: not a JSON object: %w", err)
+				}
+			}
+			c, err := svc.CreateConnectionFrom(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
@@ -111,7 +118,8 @@ func newConnectionsCreateCmd(a *app) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "connection name, e.g. Username-Password-Authentication (required)")
-	f.StringVar(&strategy, "strategy", admin.StrategyAuth0, "strategy: auth0 (the built-in user database)")
+	f.StringVar(&strategy, "strategy", admin.StrategyAuth0, "strategy: auth0 (the built-in user database), email or sms (passwordless one-time codes)")
+	f.StringVar(&options, "options", "", `the strategy's options as a JSON object, Auth0's names, e.g. '{"totp":{"length":6,"time_step":300},"disable_signup":true}'`)
 	f.StringArrayVar(&enabled, "enable-client", nil, "client id allowed to use the connection (repeatable)")
 	return cmd
 }

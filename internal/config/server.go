@@ -61,8 +61,9 @@ type Server struct {
 	DBStatementTimeoutMS int `yaml:"db_statement_timeout_ms"`
 	// MFASender delivers MFA email/SMS codes and attack-protection notices (unblock links,
 	// admin alerts): log (default; development only: codes are written to the log, notices
-	// are not delivered), smtp (SMTPAddr, SMTPFrom), webhook (WebhookURL gets a JSON POST) or
-	// outbox (development: each message becomes a file in OutboxDir).
+	// are not delivered), smtp (SMTPAddr, SMTPFrom; SMS codes then go to WebhookURL when it is
+	// set), webhook (WebhookURL gets a JSON POST) or outbox (development: each message becomes a
+	// file in OutboxDir). Passwordless login codes travel the same way.
 	MFASender string `yaml:"mfa_sender"`
 	// DevLogMFACodes lets mfa_sender log write live email and SMS codes to the log
 	// (development only). Without it, serve refuses to start when the tenant enables the
@@ -73,7 +74,9 @@ type Server struct {
 	SMTPAddr string `yaml:"smtp_addr"`
 	// SMTPFrom is the sender address of MFA mails.
 	SMTPFrom string `yaml:"smtp_from"`
-	// WebhookURL receives {"channel","to","code","tenant"} for the webhook sender.
+	// WebhookURL receives {"channel","to","code","tenant"} (and "kind", "text", for a
+	// passwordless code, the message its connection rendered) for the webhook sender, and the
+	// SMS codes of the smtp sender.
 	WebhookURL string `yaml:"webhook_url"`
 	// OutboxDir is where the outbox sender (development) writes each message as a file.
 	OutboxDir string `yaml:"outbox_dir"`

@@ -369,6 +369,12 @@ func (s Server) Validate() error {
 		if !strings.Contains(s.SMTPFrom, "@") || strings.ContainsAny(s.SMTPFrom, "\r\n") {
 			add("smtp_from", "the smtp sender needs a sender address: %q", s.SMTPFrom)
 		}
+		// With smtp, a webhook_url carries the SMS codes (mail cannot).
+		if s.WebhookURL != "" {
+			if u, err := url.Parse(s.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				add("webhook_url", "the SMS webhook needs an http(s) URL: %q", s.WebhookURL)
+			}
+		}
 	case "webhook":
 		if u, err := url.Parse(s.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			add("webhook_url", "the webhook sender needs an http(s) URL: %q", s.WebhookURL)

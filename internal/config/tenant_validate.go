@@ -24,6 +24,7 @@ var (
 		"http://auth0.com/oauth/grant-type/mfa-otp",
 		"http://auth0.com/oauth/grant-type/mfa-oob",
 		"http://auth0.com/oauth/grant-type/mfa-recovery-code",
+		"http://auth0.com/oauth/grant-type/passwordless/otp",
 		"client_credentials",
 		"authorization_code",
 		"implicit",
@@ -198,8 +199,11 @@ func (tf *TenantFile) validateConnections(v *validator) {
 		default:
 			seen[c.Name] = p
 		}
-		if c.Strategy != "auth0" {
+		switch {
+		case strings.HasPrefix(p, "databases") && c.Strategy != "auth0":
 			v.add(join(p, "strategy"), "must be auth0, got %q", c.Strategy)
+		case !servedStrategy(c.Strategy) || c.Strategy == "":
+			v.add(join(p, "strategy"), "must be auth0, email or sms, got %q", c.Strategy)
 		}
 		for i, e := range c.EnabledClients {
 			if e == "" {

@@ -32,6 +32,7 @@ import (
 	"github.com/sesameauth/sesame/internal/mgmtapi"
 	"github.com/sesameauth/sesame/internal/oauthserver"
 	"github.com/sesameauth/sesame/internal/password"
+	"github.com/sesameauth/sesame/internal/passwordless"
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
@@ -367,6 +368,9 @@ func (s *Server) purge(t time.Time, retention time.Duration) {
 	if _, err := s.Store.DeleteExpiredMFA(ctx, t); err != nil {
 		s.log.Warn("purging MFA transactions", "err", err)
 	}
+	if _, err := s.Store.DeleteExpiredPasswordlessCodes(ctx, t); err != nil {
+		s.log.Warn("purging passwordless codes", "err", err)
+	}
 }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully.
@@ -459,7 +463,7 @@ type directories struct {
 
 func (d directories) Directory(conn store.Connection) (directory.Directory, error) {
 	switch conn.Strategy {
-	case "auth0", "":
+	case "auth0", "", passwordless.StrategyEmail, passwordless.StrategySMS: // passwordless users live in the store too
 		return database.New(d.users, conn.Name, d.hasher), nil
 	}
 	return nil, fmt.Errorf("connection %q: strategy %q is not supported", conn.Name, conn.Strategy)
@@ -469,7 +473,11 @@ func (d directories) Directory(conn store.Connection) (directory.Directory, erro
 func mfaSender(cfg config.Server, log *slog.Logger) mfa.Sender {
 	switch cfg.MFASender {
 	case "smtp":
-		return deliver.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+		mail := deliver.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+		if cfg.WebhookURL != "" { // mail cannot carry SMS codes; the SMS gateway's webhook can
+			return deliver.ByChannel{Email: mail, SMS: deliver.WebhookSender{URL: cfg.WebhookURL}}
+		}
+		return mail
 	case "webhook":
 		return deliver.WebhookSender{URL: cfg.WebhookURL}
 	case "outbox":
@@ -482,7 +490,10 @@ func mfaSender(cfg config.Server, log *slog.Logger) mfa.Sender {
 // sender, which would write every live code to the server log (where log shippers, support
 // staff and backups read it), unless dev_log_mfa_codes says this is development. The sender
 // withholds codes at run time too (mfaSender), for a tenant changed while the server runs.
-func checkMFASender(ctx context.Context, cfg config.Server, tenants store.Tenants) error {
+func checkMFASender(ctx context.Context, cfg config.Server, tenants interface {
+	store.Tenants
+	store.Connections
+}) error {
 	if (cfg.MFASender != "" && cfg.MFASender != "log") || cfg.DevLogMFACodes {
 		return nil
 	}
@@ -497,10 +508,28 @@ func checkMFASender(ctx context.Context, cfg config.Server, tenants store.Tenant
 	if t.MFAFactors.SMS {
 		on = append(on, "sms")
 	}
-	if len(on) == 0 {
+	what := ""
+	if len(on) > 0 {
+		what = "the tenant enables the " + strings.Join(on, " and ") + " factor"
+	}
+	// Passwordless connections mail or text login codes through the same sender.
+	conns, err := tenants.ListConnections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		if passwordless.IsStrategy(c.Strategy) {
+			if what != "" {
+				what += ", and "
+			}
+			what += fmt.Sprintf("the connection %q sends passwordless codes", c.Name)
+			break
+		}
+	}
+	if what == "" {
 		return nil
 	}
-	return fmt.Errorf("mfa_sender is log, which writes live MFA codes to the server log, and the tenant enables the %s factor: "+
+	return fmt.Errorf("mfa_sender is log, which writes live MFA codes to the server log, and %s: "+
 		"set mfa_sender (--mfa-sender, SESAME_MFA_SENDER) to smtp or webhook, or in development set dev_log_mfa_codes: true (--dev-log-mfa-codes)",
-		strings.Join(on, " and "))
+		what)
 }

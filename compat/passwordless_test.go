@@ -86,7 +86,9 @@ type codeBox struct {
 	added chan struct{}
 }
 
-func newCodeBox() *codeBox { return &codeBox{codes: map[string][]string{}, added: make(chan struct{}, 64)} }
+func newCodeBox() *codeBox {
+	return &codeBox{codes: map[string][]string{}, added: make(chan struct{}, 64)}
+}
 
 func (b *codeBox) add(to, code string) {
 	b.mu.Lock()

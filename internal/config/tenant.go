@@ -52,8 +52,9 @@ type TenantFile struct {
 	Clients []Client
 	// Databases are the auth0-strategy connections of the databases section.
 	Databases []Connection
-	// Connections are the connections section's auth0-strategy connections. Connections of other
-	// strategies are not here: they are listed in Ignored.
+	// Connections are the connections section's connections of the strategies Sesame serves:
+	// auth0, and email and sms (passwordless codes). Connections of other strategies are not
+	// here: they are listed in Ignored.
 	Connections []Connection
 	// ResourceServers are the APIs.
 	ResourceServers []ResourceServer

@@ -476,3 +476,32 @@ func TestPasswordlessGrantErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPasswordlessActions: post-login Actions run for passwordless logins as for passwords:
+// they see the connection's strategy and the user, add claims, and can deny the login.
+func TestPasswordlessActions(t *testing.T) {
+	e, box := pwlEnv(t, nil)
+	e.putAction("tag", action(`
+if (event.connection.strategy === 'email' && event.user.email === '`+annEmail+`') {
+  api.accessToken.setCustomClaim('https://example.com/via', event.connection.name);
+  api.idToken.setCustomClaim('https://example.com/verified', event.user.email_verified);
+}
+if (event.user.username === '+14155550199') api.access.deny('no texts today');`), nil)
+	e.bind("tag")
+	e.start()
+	tok := e.postForm("/oauth/token", otpGrant(annEmail, e.code(box).Code))
+	if tok.Status != http.StatusOK {
+		t.Fatalf("grant: %d %s", tok.Status, tok.Raw)
+	}
+	if got := e.verify(tok.str("access_token")).Claims["https://example.com/via"]; got != "email" {
+		t.Errorf("access token claim: got %v, want email", got)
+	}
+	if got := e.verify(tok.str("id_token")).Claims["https://example.com/verified"]; got != true {
+		t.Errorf("ID token claim: got %v, want true", got)
+	}
+	e.start("connection", "sms", "email", "", "phone_number", "+14155550199")
+	r := e.postForm("/oauth/token", otpGrant("+14155550199", e.code(box).Code, "realm", "sms"))
+	if r.Status != http.StatusForbidden || r.str("error") != "access_denied" || r.str("error_description") != "no texts today" {
+		t.Fatalf("denied login: got %d %s", r.Status, r.Raw)
+	}
+}

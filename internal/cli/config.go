@@ -73,6 +73,8 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.Int("mfa-sends-per-token", 0, "MFA email/SMS codes one mfa_token may have sent (default 5; -1: off)")
 	fs.Int("mfa-sends-per-user-per-hour", 0, "MFA email/SMS codes sent for one user an hour (default 10; -1: off)")
 	fs.Int("mfa-sends-per-ip-per-hour", 0, "MFA email/SMS codes sent at the request of one IP address an hour (default 60; -1: off)")
+	fs.Int("passwordless-sends-per-recipient-per-hour", 0, "passwordless codes sent to one address/number an hour (default 5; -1: off)")
+	fs.Int("passwordless-sends-per-ip-per-hour", 0, "passwordless codes sent at the request of one IP address an hour (default 50; -1: off)")
 	fs.Int("mfa-enroll-recipients-per-hour", 0, "distinct addresses/numbers one user's MFA enrolments may try (default 3; -1: off)")
 	fs.String("log-retention", "", "how long tenant log events are kept: 30d or 720h (default "+config.DefaultLogRetention+")")
 	fs.String("log-stream", "", "also stream tenant log events as JSON lines: stdout, webhook or stdout,webhook")

@@ -115,6 +115,11 @@ type Server struct {
 	MFASendsPerUserPerHour     int `yaml:"mfa_sends_per_user_per_hour"`
 	MFASendsPerIPPerHour       int `yaml:"mfa_sends_per_ip_per_hour"`
 	MFAEnrollRecipientsPerHour int `yaml:"mfa_enroll_recipients_per_hour"`
+	// PasswordlessSendsPerRecipientPerHour and PasswordlessSendsPerIPPerHour limit the codes
+	// POST /passwordless/start sends, per recipient (and connection) and per IP address an
+	// hour (0: the defaults 5 and 50; -1: off).
+	PasswordlessSendsPerRecipientPerHour int `yaml:"passwordless_sends_per_recipient_per_hour"`
+	PasswordlessSendsPerIPPerHour        int `yaml:"passwordless_sends_per_ip_per_hour"`
 	// LogRetention is how long tenant log events are kept: a Go duration (720h) or days (30d).
 	LogRetention string `yaml:"log_retention"`
 	// LogStream also sends every tenant log event as a JSON line to stdout, to the webhook

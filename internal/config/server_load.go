@@ -433,7 +433,9 @@ func (s Server) Validate() error {
 		key string
 		n   int
 	}{{"mfa_sends_per_token", s.MFASendsPerToken}, {"mfa_sends_per_user_per_hour", s.MFASendsPerUserPerHour},
-		{"mfa_sends_per_ip_per_hour", s.MFASendsPerIPPerHour}, {"mfa_enroll_recipients_per_hour", s.MFAEnrollRecipientsPerHour}} {
+		{"mfa_sends_per_ip_per_hour", s.MFASendsPerIPPerHour}, {"mfa_enroll_recipients_per_hour", s.MFAEnrollRecipientsPerHour},
+		{"passwordless_sends_per_recipient_per_hour", s.PasswordlessSendsPerRecipientPerHour},
+		{"passwordless_sends_per_ip_per_hour", s.PasswordlessSendsPerIPPerHour}} {
 		if l.n < -1 {
 			add(l.key, "%d is below -1 (0: the default, -1: off)", l.n)
 		}

@@ -196,6 +196,8 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 			PerRefreshToken: cfg.RateLimitRefreshPerMinute},
 		MFASendLimits: oauthserver.MFASendLimits{PerToken: cfg.MFASendsPerToken, PerUserPerHour: cfg.MFASendsPerUserPerHour,
 			PerIPPerHour: cfg.MFASendsPerIPPerHour, RecipientsPerHour: cfg.MFAEnrollRecipientsPerHour},
+		PasswordlessSendLimits: oauthserver.PasswordlessSendLimits{PerRecipientPerHour: cfg.PasswordlessSendsPerRecipientPerHour,
+			PerIPPerHour: cfg.PasswordlessSendsPerIPPerHour},
 		TrustedProxies:   proxies,
 		AdminEmails:      cfg.AdminEmailList(),
 		IPv6ClientPrefix: cfg.IPv6ClientPrefix,

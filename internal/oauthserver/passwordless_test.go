@@ -28,7 +28,7 @@ const (
 )
 
 // pwlEnv is newEnv with the passwordless fixtures; options are the email connection's.
-func pwlEnv(t *testing.T, emailOptions map[string]any, opts ...func(*oauthserver.Config)) (*env, *mailbox) {
+func pwlEnv(t testing.TB, emailOptions map[string]any, opts ...func(*oauthserver.Config)) (*env, *mailbox) {
 	t.Helper()
 	e := newEnv(t, opts...)
 	box := &mailbox{}
@@ -503,5 +503,24 @@ if (event.user.username === '+14155550199') api.access.deny('no texts today');`)
 	r := e.postForm("/oauth/token", otpGrant("+14155550199", e.code(box).Code, "realm", "sms"))
 	if r.Status != http.StatusForbidden || r.str("error") != "access_denied" || r.str("error_description") != "no texts today" {
 		t.Fatalf("denied login: got %d %s", r.Status, r.Raw)
+	}
+}
+
+// BenchmarkPasswordlessLogin is one start and one grant (a code issued, mailed to an
+// in-memory sender, verified and spent, tokens minted) over loopback HTTP and SQLite.
+//
+//	go test -run '^$' -bench BenchmarkPasswordlessLogin -benchtime 200x ./internal/oauthserver
+func BenchmarkPasswordlessLogin(b *testing.B) {
+	e, box := pwlEnv(b, nil, func(c *oauthserver.Config) {
+		c.PasswordlessSendLimits = oauthserver.PasswordlessSendLimits{PerRecipientPerHour: -1, PerIPPerHour: -1}
+	})
+	for i := 0; b.Loop(); i++ {
+		to := fmt.Sprintf("u%d@example.com", i)
+		if r := e.start("email", to); r.Status != http.StatusOK {
+			b.Fatalf("start: %d %s", r.Status, r.Raw)
+		}
+		if r := e.postForm("/oauth/token", otpGrant(to, e.code(box).Code, "scope", "openid")); r.Status != http.StatusOK {
+			b.Fatalf("grant: %d %s", r.Status, r.Raw)
+		}
 	}
 }

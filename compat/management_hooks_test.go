@@ -128,9 +128,22 @@ func TestGoAuth0ManagementActionsAndRules(t *testing.T) {
 		t.Fatalf("Actions.Create: %v", err)
 	}
 	id := created.GetID()
+	// The tenant file binds other tests' Actions (node-mfa): put them back afterwards, or the
+	// tests that run after this one find their flow emptied.
+	before, err := m.Actions.Triggers.Bindings.List(ctx, &postLogin, &management.ListActionTriggerBindingsRequestParameters{})
+	if err != nil {
+		t.Fatalf("Bindings.List: %v", err)
+	}
+	restore := []*management.ActionBindingWithRef{}
+	for _, b := range before.Results {
+		restore = append(restore, &management.ActionBindingWithRef{
+			Ref:         &management.ActionBindingRef{Type: management.ActionBindingRefTypeEnum("action_name").Ptr(), Value: management.String(b.Action.GetName())},
+			DisplayName: management.String(b.GetDisplayName()),
+		})
+	}
 	t.Cleanup(func() {
 		ctx := context.WithoutCancel(ctx)
-		_, _ = m.Actions.Triggers.Bindings.UpdateMany(ctx, &postLogin, &management.UpdateActionBindingsRequestContent{Bindings: []*management.ActionBindingWithRef{}})
+		_, _ = m.Actions.Triggers.Bindings.UpdateMany(ctx, &postLogin, &management.UpdateActionBindingsRequestContent{Bindings: restore})
 		_ = m.Actions.Delete(ctx, id, &management.DeleteActionRequestParameters{Force: management.Bool(true)})
 	})
 	got, err := m.Actions.Get(ctx, id)

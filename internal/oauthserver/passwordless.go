@@ -189,19 +189,23 @@ func (s *Server) startPasswordless(ctx context.Context, ex *exchange) (*startRes
 	if err := s.takePasswordlessSend(ctx, ex, recipient); err != nil {
 		return nil, err
 	}
-	// With signups off, a recipient who is nobody's gets no code, and the same answer as
-	// anyone else: the answer must not tell which addresses have accounts.
+	// With signups off, a recipient who is nobody's is sent no code, and gets the same answer
+	// after the same work (a code is stored all the same; the grant refuses strangers): the
+	// answer must not tell which addresses have accounts.
+	stranger := false
 	if opts.DisableSignup {
-		if _, err := s.store.FindUser(ctx, conn.Name, recipient); errors.Is(err, store.ErrNotFound) {
-			s.emit(ex, "fs", "Public signup is disabled")
-			return resp, nil
-		} else if err != nil {
+		_, err := s.store.FindUser(ctx, conn.Name, recipient)
+		if stranger = errors.Is(err, store.ErrNotFound); err != nil && !stranger {
 			return nil, err
 		}
 	}
 	code, err := s.codes.Issue(ctx, conn.Name, recipient, opts)
 	if err != nil {
 		return nil, err
+	}
+	if stranger {
+		s.emit(ex, "fs", "Public signup is disabled")
+		return resp, nil
 	}
 	s.sendPasswordlessCode(conn, opts, ex.client.Name, ex.client.ClientID, recipient, code)
 	typ, what := "cls", "Passwordless login code has been sent by email"

@@ -524,3 +524,23 @@ func BenchmarkPasswordlessLogin(b *testing.B) {
 		}
 	}
 }
+
+// TestPasswordlessSignupTurnedOff: a code sent while signups were on does not sign a stranger
+// up once the connection disables them.
+func TestPasswordlessSignupTurnedOff(t *testing.T) {
+	e, box := pwlEnv(t, nil)
+	e.start()
+	code := e.code(box).Code
+	if err := e.st.UpdateConnection(t.Context(), "email", func(c *store.Connection) error {
+		c.Options = map[string]any{"disable_signup": true}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.postForm("/oauth/token", otpGrant(annEmail, code)); r.Status != http.StatusForbidden || r.str("error_description") != "Wrong email or verification code." {
+		t.Fatalf("got %d %s, want 403", r.Status, r.Raw)
+	}
+	if n, _ := e.st.CountUsers(t.Context(), "email"); n != 0 {
+		t.Errorf("%d users signed up", n)
+	}
+}

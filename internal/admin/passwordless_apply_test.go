@@ -7,6 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesameauth/sesame/internal/config"
+	"github.com/sesameauth/sesame/internal/guard"
+	"github.com/sesameauth/sesame/internal/store"
 )
 
 // TestApplyPasswordlessConnections: the tenant file's connections section carries email and
@@ -64,5 +66,40 @@ connections:
 	}
 	if cs, _ := s2.Store.ListConnections(t.Context()); len(cs) != 0 {
 		t.Errorf("a file with problems wrote %d connections", len(cs))
+	}
+}
+
+// TestPasswordlessUserBlocks: a passwordless user blocked by brute-force protection (counted
+// per user, as the passwordless grant does) is listed and released by identifier, like a
+// database user.
+func TestPasswordlessUserBlocks(t *testing.T) {
+	s, _ := crudService(t)
+	ctx := t.Context()
+	if _, err := s.CreateConnection(ctx, "email", "email", nil); err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{ID: "email|000000000000000000000001", Connection: "email", Email: "pat@example.com", EmailVerified: true}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	g := guard.New(s.Store, nil, guard.Options{})
+	for range guard.DefaultMaxAttempts {
+		a := &guard.Attempt{Identifier: "pat@example.com", IP: "192.0.2.7", UserID: u.ID}
+		if err := g.Check(ctx, a); err != nil {
+			t.Fatalf("Check: %v", err)
+		}
+		if _, err := g.Failure(ctx, a); err != nil {
+			t.Fatalf("Failure: %v", err)
+		}
+	}
+	bs, err := s.IdentifierBlocks(ctx, "pat@example.com")
+	if err != nil || len(bs) != 1 || bs[0].Connection != "email" || bs[0].IP != "192.0.2.7" {
+		t.Fatalf("IdentifierBlocks: got %+v, %v", bs, err)
+	}
+	if _, err := s.UnblockIdentifier(ctx, "pat@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if bs, err := s.IdentifierBlocks(ctx, "pat@example.com"); err != nil || len(bs) != 0 {
+		t.Errorf("after UnblockIdentifier: got %+v, %v", bs, err)
 	}
 }

@@ -22,6 +22,7 @@ const (
 	GrantMFAOTP            = "http://auth0.com/oauth/grant-type/mfa-otp"
 	GrantMFAOOB            = "http://auth0.com/oauth/grant-type/mfa-oob"
 	GrantMFARecoveryCode   = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
+	GrantPasswordlessOTP   = "http://auth0.com/oauth/grant-type/passwordless/otp"
 	GrantAuthorizationCode = "authorization_code"
 	GrantImplicit          = "implicit"
 )
@@ -31,7 +32,7 @@ const (
 // over, though Sesame's token endpoint does not serve them.
 var KnownGrantTypes = []string{
 	GrantPassword, GrantPasswordRealm, GrantRefreshToken, GrantClientCredentials,
-	GrantMFAOTP, GrantMFAOOB, GrantMFARecoveryCode, GrantAuthorizationCode, GrantImplicit,
+	GrantMFAOTP, GrantMFAOOB, GrantMFARecoveryCode, GrantPasswordlessOTP, GrantAuthorizationCode, GrantImplicit,
 }
 
 // DefaultGrantTypes are given to a client created without grant_types: a first-party app

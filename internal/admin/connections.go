@@ -8,14 +8,36 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/sesameauth/sesame/internal/passwordless"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
 // StrategyAuth0 is the strategy of the built-in user database.
 const StrategyAuth0 = "auth0"
 
-// Strategies are the connection strategies Sesame can serve.
-var Strategies = []string{StrategyAuth0, StrategyAD, StrategyLDAP}
+// Strategies are the connection strategies Sesame can serve: the user database, LDAP and
+// Active Directory realms, and passwordless one-time codes by email and by SMS.
+var Strategies = []string{StrategyAuth0, StrategyAD, StrategyLDAP, passwordless.StrategyEmail, passwordless.StrategySMS}
+
+// CheckConnectionOptions reports the problems of the options of a connection of this strategy
+// that Sesame reads (a passwordless connection's totp, email, template, disable_signup and
+// brute_force_protection); other options are kept as they are.
+func CheckConnectionOptions(strategy string, opts map[string]any) []error {
+	if !passwordless.IsStrategy(strategy) {
+		return nil
+	}
+	_, errs := passwordless.ParseOptions(strategy, opts)
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
+		var oe *passwordless.OptionError
+		if errors.As(e, &oe) {
+			out = append(out, invalid(oe.Path, "%s", oe.Message))
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
 // connectionName is Auth0's rule for connection names: letters, digits and single hyphens
 // between them (the name is the realm parameter and appears in URLs).

@@ -30,8 +30,12 @@ func isDirectoryStrategy(strategy string) bool {
 // and stored as PEM, so that every node has it; plain bind credentials are sealed (prev, the
 // stored options, keeps its sealed credentials when opts gives none); the whole is checked as
 // the directory will read it. A database connection's options go through customDBOptions
-// (scripts read relative to baseDir, configuration sealed). Other strategies' pass unchanged.
+// (scripts read relative to baseDir, configuration sealed); a passwordless connection's are
+// checked by CheckConnectionOptions. Other strategies' pass unchanged.
 func (s *Service) connectionOptions(name, strategy string, opts, prev map[string]any, baseDir string) (map[string]any, []error) {
+	if errs := CheckConnectionOptions(strategy, opts); len(errs) > 0 {
+		return nil, errs
+	}
 	if strategy == StrategyAuth0 || strategy == "" {
 		out, err := s.customDBOptions(name, baseDir, opts, prev)
 		if j, ok := err.(interface{ Unwrap() []error }); ok {

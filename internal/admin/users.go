@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesameauth/sesame/internal/guard"
+	"github.com/sesameauth/sesame/internal/passwordless"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -490,7 +491,7 @@ func (s *Service) IdentifierBlocks(ctx context.Context, identifier string) ([]Us
 }
 
 // identifierUsers returns the user with the identifier (email or username) of each database
-// connection that has one.
+// or passwordless connection that has one (passwordless logins are blocked per user too).
 func (s *Service) identifierUsers(ctx context.Context, identifier string) ([]store.User, error) {
 	conns, err := s.Store.ListConnections(ctx)
 	if err != nil {
@@ -498,7 +499,7 @@ func (s *Service) identifierUsers(ctx context.Context, identifier string) ([]sto
 	}
 	var out []store.User
 	for _, c := range conns {
-		if c.Strategy != StrategyAuth0 {
+		if c.Strategy != StrategyAuth0 && !passwordless.IsStrategy(c.Strategy) {
 			continue
 		}
 		if u, err := s.Store.FindUser(ctx, c.Name, identifier); err == nil {

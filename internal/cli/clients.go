@@ -152,7 +152,7 @@ func newClientsCreateCmd(a *app) *cobra.Command {
 	f.StringVar(&in.Description, "description", "", "description")
 	f.StringVar(&in.ClientID, "client-id", "", "client id (default: 32 random alphanumerics)")
 	f.StringVar(&in.AppType, "app-type", "", "non_interactive, regular_web (default), spa or native")
-	f.StringSliceVar(&grants, "grant-types", nil, "grant types, comma separated; short forms password-realm, mfa-otp, mfa-oob, mfa-recovery-code (default password,password-realm,refresh_token)")
+	f.StringSliceVar(&grants, "grant-types", nil, "grant types, comma separated; short forms password-realm, mfa-otp, mfa-oob, mfa-recovery-code, passwordless-otp (default password,password-realm,refresh_token)")
 	f.StringVar(&in.TokenEndpointAuthMethod, "auth-method", "", "client_secret_post, client_secret_basic, private_key_jwt or none (default by app type)")
 	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token algorithm: RS256 (default), PS256 or HS256")
 	f.StringArrayVar(&publicKeys, "public-key", nil, "PEM file of a public key or certificate for private_key_jwt (RSA of 2048 bits or more, ECDSA P-256/384/521 or Ed25519); repeatable")
@@ -196,6 +196,7 @@ var grantShort = map[string]string{
 	"mfa-otp":           admin.GrantMFAOTP,
 	"mfa-oob":           admin.GrantMFAOOB,
 	"mfa-recovery-code": admin.GrantMFARecoveryCode,
+	"passwordless-otp":  admin.GrantPasswordlessOTP,
 }
 
 func expandGrants(gs []string) []string {

@@ -2,13 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -101,14 +102,14 @@ func connectionClientCmd(a *app, use, short string, op func(*admin.Service, cont
 
 func newConnectionsCreateCmd(a *app) *cobra.Command {
 	var (
-		name, strategy string
-		enabled        []string
-		of             optionFlags
-		scripts, conf  []string
-		importMode     bool
+		name, strategy, options string
+		enabled                 []string
+		of                      optionFlags
+		scripts, conf           []string
+		importMode              bool
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME [--strategy auth0|ad|ldap] [--option KEY=VALUE ...] [--enable-client CLIENT_ID ...] [--custom-script login=FILE ... [--configuration KEY=VALUE ...] [--import-mode]]",
+		Use:   "create --name NAME [--strategy auth0|ad|ldap|email|sms] [--options JSON] [--option KEY=VALUE ...] [--enable-client CLIENT_ID ...] [--custom-script login=FILE ... [--configuration KEY=VALUE ...] [--import-mode]]",
 		Short: "Create a connection: a user database (auth0, a custom database with --custom-script) or an LDAP/Active Directory realm (ad)",
 		Long: `Create a connection.
 
@@ -123,7 +124,13 @@ docs/custom-databases.md. LDAP/Active Directory options: docs/ldap.md.`,
     --option ldap_base=ou=people,dc=acme,dc=internal --bind-credentials-env LDAP_BIND_PASSWORD`,
 		Args: cobra.NoArgs,
 		RunE: a.withService(func(cmd *cobra.Command, _ []string, svc *admin.Service) error {
-			opts, err := of.options(a, nil)
+			var base map[string]any
+			if options != "" {
+				if err := json.Unmarshal([]byte(options), &base); err != nil {
+					return fmt.Errorf("--options: not a JSON object: %w", err)
+				}
+			}
+			opts, err := of.options(a, base)
 			if err != nil {
 				return err
 			}
@@ -145,7 +152,8 @@ docs/custom-databases.md. LDAP/Active Directory options: docs/ldap.md.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "connection name, e.g. Username-Password-Authentication (required)")
-	f.StringVar(&strategy, "strategy", admin.StrategyAuth0, "strategy: auth0 (the built-in user database), ad or ldap (an LDAP/Active Directory realm)")
+	f.StringVar(&strategy, "strategy", admin.StrategyAuth0, "strategy: auth0 (the built-in user database), ad or ldap (an LDAP/Active Directory realm), email or sms (passwordless one-time codes)")
+	f.StringVar(&options, "options", "", `the strategy's options as a JSON object, Auth0's names, e.g. '{"totp":{"length":6,"time_step":300},"disable_signup":true}' (--option KEY=VALUE sets one on top)`)
 	f.StringArrayVar(&enabled, "enable-client", nil, "client id allowed to use the connection (repeatable)")
 	f.StringArrayVar(&scripts, "custom-script", nil, "NAME=FILE: a custom database script (login, get_user, create, ...) read from FILE (repeatable)")
 	f.StringArrayVar(&conf, "configuration", nil, "KEY=VALUE of the custom database scripts' configuration, sealed at rest (repeatable)")

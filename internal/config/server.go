@@ -61,8 +61,9 @@ type Server struct {
 	DBStatementTimeoutMS int `yaml:"db_statement_timeout_ms"`
 	// MFASender delivers MFA email/SMS codes and attack-protection notices (unblock links,
 	// admin alerts): log (default; development only: codes are written to the log, notices
-	// are not delivered), smtp (SMTPAddr, SMTPFrom), webhook (WebhookURL gets a JSON POST) or
-	// outbox (development: each message becomes a file in OutboxDir).
+	// are not delivered), smtp (SMTPAddr, SMTPFrom; SMS codes then go to WebhookURL when it is
+	// set), webhook (WebhookURL gets a JSON POST) or outbox (development: each message becomes a
+	// file in OutboxDir). Passwordless login codes travel the same way.
 	MFASender string `yaml:"mfa_sender"`
 	// DevLogMFACodes lets mfa_sender log write live email and SMS codes to the log
 	// (development only). Without it, serve refuses to start when the tenant enables the
@@ -73,7 +74,9 @@ type Server struct {
 	SMTPAddr string `yaml:"smtp_addr"`
 	// SMTPFrom is the sender address of MFA mails.
 	SMTPFrom string `yaml:"smtp_from"`
-	// WebhookURL receives {"channel","to","code","tenant"} for the webhook sender.
+	// WebhookURL receives {"channel","to","code","tenant"} (and "kind", "text", for a
+	// passwordless code, the message its connection rendered) for the webhook sender, and the
+	// SMS codes of the smtp sender.
 	WebhookURL string `yaml:"webhook_url"`
 	// OutboxDir is where the outbox sender (development) writes each message as a file.
 	OutboxDir string `yaml:"outbox_dir"`
@@ -112,6 +115,11 @@ type Server struct {
 	MFASendsPerUserPerHour     int `yaml:"mfa_sends_per_user_per_hour"`
 	MFASendsPerIPPerHour       int `yaml:"mfa_sends_per_ip_per_hour"`
 	MFAEnrollRecipientsPerHour int `yaml:"mfa_enroll_recipients_per_hour"`
+	// PasswordlessSendsPerRecipientPerHour and PasswordlessSendsPerIPPerHour limit the codes
+	// POST /passwordless/start sends, per recipient (and connection) and per IP address an
+	// hour (0: the defaults 5 and 50; -1: off).
+	PasswordlessSendsPerRecipientPerHour int `yaml:"passwordless_sends_per_recipient_per_hour"`
+	PasswordlessSendsPerIPPerHour        int `yaml:"passwordless_sends_per_ip_per_hour"`
 	// LogRetention is how long tenant log events are kept: a Go duration (720h) or days (30d).
 	LogRetention string `yaml:"log_retention"`
 	// LogStream also sends every tenant log event as a JSON line to stdout, to the webhook

@@ -369,6 +369,12 @@ func (s Server) Validate() error {
 		if !strings.Contains(s.SMTPFrom, "@") || strings.ContainsAny(s.SMTPFrom, "\r\n") {
 			add("smtp_from", "the smtp sender needs a sender address: %q", s.SMTPFrom)
 		}
+		// With smtp, a webhook_url carries the SMS codes (mail cannot).
+		if s.WebhookURL != "" {
+			if u, err := url.Parse(s.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				add("webhook_url", "the SMS webhook needs an http(s) URL: %q", s.WebhookURL)
+			}
+		}
 	case "webhook":
 		if u, err := url.Parse(s.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			add("webhook_url", "the webhook sender needs an http(s) URL: %q", s.WebhookURL)
@@ -427,7 +433,9 @@ func (s Server) Validate() error {
 		key string
 		n   int
 	}{{"mfa_sends_per_token", s.MFASendsPerToken}, {"mfa_sends_per_user_per_hour", s.MFASendsPerUserPerHour},
-		{"mfa_sends_per_ip_per_hour", s.MFASendsPerIPPerHour}, {"mfa_enroll_recipients_per_hour", s.MFAEnrollRecipientsPerHour}} {
+		{"mfa_sends_per_ip_per_hour", s.MFASendsPerIPPerHour}, {"mfa_enroll_recipients_per_hour", s.MFAEnrollRecipientsPerHour},
+		{"passwordless_sends_per_recipient_per_hour", s.PasswordlessSendsPerRecipientPerHour},
+		{"passwordless_sends_per_ip_per_hour", s.PasswordlessSendsPerIPPerHour}} {
 		if l.n < -1 {
 			add(l.key, "%d is below -1 (0: the default, -1: off)", l.n)
 		}

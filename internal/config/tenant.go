@@ -53,7 +53,7 @@ type TenantFile struct {
 	// Databases are the auth0-strategy connections of the databases section.
 	Databases []Connection
 	// Connections are the connections section's connections of ConnectionStrategies (auth0,
-	// and ad/ldap for LDAP and Active Directory). Connections of other strategies are not here:
+	// ad/ldap for LDAP and Active Directory, email/sms for passwordless codes). Connections of other strategies are not here:
 	// they are listed in Ignored.
 	Connections []Connection
 	// ResourceServers are the APIs.
@@ -177,7 +177,7 @@ type RefreshTokenSettings struct {
 }
 
 // ConnectionStrategies are the strategies of the connections section that Sesame serves.
-var ConnectionStrategies = []string{"auth0", "ad", "ldap"}
+var ConnectionStrategies = []string{"auth0", "ad", "ldap", "email", "sms"}
 
 // Connection is an entry of the databases or connections section.
 type Connection struct {

@@ -516,8 +516,14 @@ var (
 	ignoredCredentialKeys = []string{"id", "alg", "kid", "expires_at", "parse_expiry_from_cert", "created_at", "updated_at", "thumbprint_sha256", "subject_dn"}
 	ignoredConnectionKeys = []string{"id", "display_name", "metadata", "realms", "is_domain_connection", "show_as_button", "provisioning_ticket_url", "authentication", "connected_accounts", "strategy_version"}
 	ignoredAPIKeys        = []string{"id", "is_system", "token_lifetime_for_web", "skip_consent_for_verifiable_first_party_clients", "verification_location", "options", "client", "client_id", "token_encryption", "consent_policy", "authorization_details", "proof_of_possession", "subject_type_authorization", "allow_online_access"}
-	unservedGrantTypes    = []string{"urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba", "urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token", "http://auth0.com/oauth/grant-type/passwordless/otp"}
+	unservedGrantTypes    = []string{"urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba", "urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"}
 )
+
+// servedStrategy reports whether Sesame serves connections of this strategy: the user
+// database (auth0, the default) and passwordless codes by email and SMS.
+func servedStrategy(s string) bool {
+	return s == "" || slices.Contains(ConnectionStrategies, s)
+}
 
 func (d *tenantDecoder) decodeFile(data []byte) *TenantFile {
 	tf := &TenantFile{}
@@ -558,7 +564,7 @@ func (d *tenantDecoder) decodeFile(data []byte) *TenantFile {
 				// The keys of a connection that is ignored as a whole are not worth listing.
 				ignored, unknown := len(d.ignored), len(d.unknown)
 				c := d.connection(e, index(p, i))
-				if !slices.Contains(ConnectionStrategies, c.Strategy) && c.Strategy != "" {
+				if !servedStrategy(c.Strategy) {
 					d.ignored, d.unknown = d.ignored[:ignored], d.unknown[:unknown]
 					d.ignore(c.Path, fmt.Sprintf("strategy %q is not supported", c.Strategy))
 					continue

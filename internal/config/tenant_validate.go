@@ -25,6 +25,7 @@ var (
 		"http://auth0.com/oauth/grant-type/mfa-otp",
 		"http://auth0.com/oauth/grant-type/mfa-oob",
 		"http://auth0.com/oauth/grant-type/mfa-recovery-code",
+		"http://auth0.com/oauth/grant-type/passwordless/otp",
 		"client_credentials",
 		"authorization_code",
 		"implicit",

@@ -12,6 +12,14 @@ type Message struct {
 	Code string
 	// Tenant is the tenant's friendly name, for the message text.
 	Tenant string
+	// Kind names what the code is for: "" for an MFA code, "passwordless" for a passwordless
+	// login code, whose connection renders its own message.
+	Kind string
+	// From, Subject and Text, when Text is set, are the message as the connection's templates
+	// rendered it (Text holds the code); HTML says Text is an HTML body. Senders fall back to
+	// their own wording when Text is empty.
+	From, Subject, Text string
+	HTML                bool
 }
 
 // Sender delivers out-of-band codes.

@@ -370,7 +370,7 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"claims_supported": []string{"aud", "auth_time", "email", "email_verified", "exp", "family_name", "given_name",
 			"iat", "iss", "name", "nickname", "picture", "sub", "updated_at"},
-		"grant_types_supported":           []string{grantPassword, grantPasswordRealm, grantRefreshToken, grantClientCredentials},
+		"grant_types_supported":           []string{grantPassword, grantPasswordRealm, grantRefreshToken, grantClientCredentials, grantPasswordlessOTP},
 		"request_uri_parameter_supported": false,
 	})
 }

@@ -43,7 +43,7 @@ const (
 func (s *Server) mfaGate(ctx context.Context, ex *exchange) error {
 	need := false
 	switch ex.grantType {
-	case grantPassword, grantPasswordRealm:
+	case grantPassword, grantPasswordRealm, grantPasswordlessOTP:
 		need = ex.mfaRequired || ex.tenant.MFAPolicy == store.MFAAlways
 	case grantRefreshToken:
 		need = ex.mfaRequired

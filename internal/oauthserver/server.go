@@ -12,6 +12,7 @@ import (
 	"github.com/sesameauth/sesame/internal/hooks"
 	"github.com/sesameauth/sesame/internal/mfa"
 	"github.com/sesameauth/sesame/internal/mfa/deliver"
+	"github.com/sesameauth/sesame/internal/passwordless"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/token"
 )
@@ -47,6 +48,8 @@ type Config struct {
 	RateLimits RateLimits
 	// MFASendLimits bound the MFA codes sent by email and SMS (zero: the defaults).
 	MFASendLimits MFASendLimits
+	// PasswordlessSendLimits bound the passwordless login codes sent (zero: the defaults).
+	PasswordlessSendLimits PasswordlessSendLimits
 	// TrustedProxies are the load balancers and reverse proxies whose X-Forwarded-For is
 	// believed: a request from one of them is taken to come from the rightmost address of that
 	// header that is not itself a trusted proxy. Empty: the TCP peer is the caller.
@@ -87,7 +90,11 @@ type Server struct {
 	mfa         *mfa.Service
 	limits      RateLimits
 	mfaSends    MFASendLimits
-	proxies     []netip.Prefix
+	// sender delivers MFA and passwordless codes; codes issues and checks passwordless codes.
+	sender   mfa.Sender
+	codes    *passwordless.Codes
+	pwlSends PasswordlessSendLimits
+	proxies  []netip.Prefix
 	// ticketKey signs unblock links; nil when Box cannot derive keys (no links then).
 	ticketKey   []byte
 	notifier    deliver.Notifier
@@ -137,6 +144,12 @@ func New(cfg Config) *Server {
 	// OTP enrolment refused.
 	sealer, _ := cfg.Box.(mfa.Sealer)
 	s.mfa = mfa.New(cfg.Store, sealer, sender, s.now)
+	s.sender, s.pwlSends = sender, cfg.PasswordlessSendLimits
+	// Passwordless codes are hashed with a key of their own, derived from the KEK on every node.
+	s.codes = &passwordless.Codes{Store: cfg.Store, Now: s.now}
+	if kd, ok := cfg.Box.(keyDeriver); ok {
+		s.codes.Key = kd.DeriveKey("passwordless-code")
+	}
 	s.notifier, s.adminEmails = cfg.Notifier, cfg.AdminEmails
 	if s.notifier == nil {
 		s.notifier, _ = sender.(deliver.Notifier)
@@ -153,6 +166,7 @@ func New(cfg Config) *Server {
 		grantMFAOTP:            mfaGrant{s: s, kind: "otp"},
 		grantMFAOOB:            mfaGrant{s: s, kind: "oob"},
 		grantMFARecoveryCode:   mfaGrant{s: s, kind: "recovery-code"},
+		grantPasswordlessOTP:   passwordlessGrant{s: s},
 	}
 	return s
 }
@@ -176,6 +190,7 @@ func (s *Server) Handler() http.Handler {
 		{"/mfa/authenticators/{id}", []string{"DELETE"}, s.handleDeleteAuthenticator},
 		{"/mfa/associate", []string{"POST"}, s.handleAssociate},
 		{"/mfa/challenge", []string{"POST"}, s.handleChallenge},
+		{"/passwordless/start", []string{"POST"}, s.handlePasswordlessStart},
 	} {
 		for _, m := range rt.methods {
 			mux.HandleFunc(m+" "+rt.path, corsRoute(rt.handle))

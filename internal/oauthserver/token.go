@@ -186,7 +186,8 @@ func (s *Server) issue(ctx context.Context, ex *exchange) (*tokenResponse, error
 	openid := slices.Contains(ex.scopes, "openid") && !machine
 	gty := ex.grantType
 	switch gty {
-	case grantPasswordRealm:
+	case grantPasswordRealm, grantPasswordlessOTP:
+		// Decision: a passwordless login's tokens are the password grant's, gty included.
 		gty = grantPassword
 	case grantClientCredentials:
 		gty = "client-credentials" // Auth0's gty for this grant

@@ -13,6 +13,7 @@ import (
 	"github.com/sesameauth/sesame/internal/directory/mirror"
 	"github.com/sesameauth/sesame/internal/directory/scripted"
 	"github.com/sesameauth/sesame/internal/password"
+	"github.com/sesameauth/sesame/internal/passwordless"
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/store"
 )
@@ -48,7 +49,7 @@ func newDirectories(users store.Users, hasher *password.Hasher, box *seal.Box, l
 // Directory returns the directory of conn.
 func (d *directories) Directory(conn store.Connection) (directory.Directory, error) {
 	switch conn.Strategy {
-	case "auth0", "":
+	case "auth0", "", passwordless.StrategyEmail, passwordless.StrategySMS: // passwordless users live in the store too
 		if scripted.Enabled(conn) {
 			return d.scripted.Directory(conn)
 		}

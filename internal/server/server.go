@@ -32,6 +32,7 @@ import (
 	"github.com/sesameauth/sesame/internal/mgmtapi"
 	"github.com/sesameauth/sesame/internal/oauthserver"
 	"github.com/sesameauth/sesame/internal/password"
+	"github.com/sesameauth/sesame/internal/passwordless"
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
@@ -206,6 +207,8 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 			PerRefreshToken: cfg.RateLimitRefreshPerMinute},
 		MFASendLimits: oauthserver.MFASendLimits{PerToken: cfg.MFASendsPerToken, PerUserPerHour: cfg.MFASendsPerUserPerHour,
 			PerIPPerHour: cfg.MFASendsPerIPPerHour, RecipientsPerHour: cfg.MFAEnrollRecipientsPerHour},
+		PasswordlessSendLimits: oauthserver.PasswordlessSendLimits{PerRecipientPerHour: cfg.PasswordlessSendsPerRecipientPerHour,
+			PerIPPerHour: cfg.PasswordlessSendsPerIPPerHour},
 		TrustedProxies:   proxies,
 		AdminEmails:      cfg.AdminEmailList(),
 		IPv6ClientPrefix: cfg.IPv6ClientPrefix,
@@ -378,6 +381,9 @@ func (s *Server) purge(t time.Time, retention time.Duration) {
 	if _, err := s.Store.DeleteExpiredMFA(ctx, t); err != nil {
 		s.log.Warn("purging MFA transactions", "err", err)
 	}
+	if _, err := s.Store.DeleteExpiredPasswordlessCodes(ctx, t); err != nil {
+		s.log.Warn("purging passwordless codes", "err", err)
+	}
 }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully.
@@ -468,7 +474,11 @@ func hostOf(issuer string) string {
 func mfaSender(cfg config.Server, log *slog.Logger) mfa.Sender {
 	switch cfg.MFASender {
 	case "smtp":
-		return deliver.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+		mail := deliver.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+		if cfg.WebhookURL != "" { // mail cannot carry SMS codes; the SMS gateway's webhook can
+			return deliver.ByChannel{Email: mail, SMS: deliver.WebhookSender{URL: cfg.WebhookURL}}
+		}
+		return mail
 	case "webhook":
 		return deliver.WebhookSender{URL: cfg.WebhookURL}
 	case "outbox":
@@ -481,7 +491,10 @@ func mfaSender(cfg config.Server, log *slog.Logger) mfa.Sender {
 // sender, which would write every live code to the server log (where log shippers, support
 // staff and backups read it), unless dev_log_mfa_codes says this is development. The sender
 // withholds codes at run time too (mfaSender), for a tenant changed while the server runs.
-func checkMFASender(ctx context.Context, cfg config.Server, tenants store.Tenants) error {
+func checkMFASender(ctx context.Context, cfg config.Server, tenants interface {
+	store.Tenants
+	store.Connections
+}) error {
 	if (cfg.MFASender != "" && cfg.MFASender != "log") || cfg.DevLogMFACodes {
 		return nil
 	}
@@ -496,10 +509,28 @@ func checkMFASender(ctx context.Context, cfg config.Server, tenants store.Tenant
 	if t.MFAFactors.SMS {
 		on = append(on, "sms")
 	}
-	if len(on) == 0 {
+	what := ""
+	if len(on) > 0 {
+		what = "the tenant enables the " + strings.Join(on, " and ") + " factor"
+	}
+	// Passwordless connections mail or text login codes through the same sender.
+	conns, err := tenants.ListConnections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		if passwordless.IsStrategy(c.Strategy) {
+			if what != "" {
+				what += ", and "
+			}
+			what += fmt.Sprintf("the connection %q sends passwordless codes", c.Name)
+			break
+		}
+	}
+	if what == "" {
 		return nil
 	}
-	return fmt.Errorf("mfa_sender is log, which writes live MFA codes to the server log, and the tenant enables the %s factor: "+
+	return fmt.Errorf("mfa_sender is log, which writes live MFA codes to the server log, and %s: "+
 		"set mfa_sender (--mfa-sender, SESAME_MFA_SENDER) to smtp or webhook, or in development set dev_log_mfa_codes: true (--dev-log-mfa-codes)",
-		strings.Join(on, " and "))
+		what)
 }

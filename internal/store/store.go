@@ -59,6 +59,7 @@ type Store interface {
 	BreachedPasswords
 	MFA
 	Hooks
+	PasswordlessCodes
 	// Ping reports whether the backend answers (used by /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/smtp"
 	"strings"
@@ -41,7 +42,7 @@ func (l LogSender) Send(ctx context.Context, m mfa.Message) error {
 			"channel", m.Channel, "to", m.To)
 		return ErrCodeWithheld
 	}
-	log.InfoContext(ctx, "mfa code (development sender)", "channel", m.Channel, "to", m.To, "code", m.Code)
+	log.InfoContext(ctx, "mfa code (development sender)", "channel", m.Channel, "to", m.To, "code", m.Code, "kind", m.Kind)
 	return nil
 }
 
@@ -53,26 +54,46 @@ type SMTPSender struct {
 	From string
 }
 
-// Send mails m.Code to m.To.
+// Send mails m.Code to m.To: in the message the connection rendered (m.Text, from m.From when
+// set; the envelope sender stays the relay's From), or in Sesame's own wording.
 func (s SMTPSender) Send(_ context.Context, m mfa.Message) error {
 	if m.Channel != "email" {
 		return fmt.Errorf("deliver: smtp sender cannot deliver to channel %q", m.Channel)
 	}
-	if strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(s.From, "\r\n") {
-		return fmt.Errorf("deliver: address contains a line break")
+	msg, err := codeMail(s.From, m)
+	if err != nil {
+		return err
 	}
-	subject := "Your verification code"
-	if m.Tenant != "" && !strings.ContainsAny(m.Tenant, "\r\n") {
-		subject += " for " + m.Tenant
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
-		s.From, m.To, subject, time.Now().UTC().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Your verification code is: %s\r\n\r\nIt expires in 5 minutes.\r\n", m.Code)
-	if err := smtp.SendMail(s.Addr, nil, s.From, []string{m.To}, []byte(b.String())); err != nil {
+	if err := smtp.SendMail(s.Addr, nil, s.From, []string{m.To}, msg); err != nil {
 		return fmt.Errorf("deliver: sending mail: %w", err)
 	}
 	return nil
+}
+
+// codeMail is the RFC 5322 message that carries m's code. Header values with line breaks are
+// refused: they would let a value inject headers.
+func codeMail(from string, m mfa.Message) ([]byte, error) {
+	subject, text, ctype := "Your verification code", "Your verification code is: "+m.Code+"\r\n\r\nIt expires in 5 minutes.\r\n", "text/plain"
+	if m.Tenant != "" && !strings.ContainsAny(m.Tenant, "\r\n") {
+		subject += " for " + m.Tenant
+	}
+	if m.Text != "" {
+		subject, text = m.Subject, strings.ReplaceAll(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n", "\r\n")+"\r\n"
+		if m.From != "" {
+			from = m.From
+		}
+		if m.HTML {
+			ctype = "text/html"
+		}
+	}
+	if strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(from, "\r\n") || strings.ContainsAny(subject, "\r\n") {
+		return nil, fmt.Errorf("deliver: header value contains a line break")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: %s; charset=utf-8\r\n\r\n",
+		from, m.To, mime.QEncoding.Encode("utf-8", subject), time.Now().UTC().Format(time.RFC1123Z), ctype)
+	b.WriteString(text)
+	return []byte(b.String()), nil
 }
 
 // WebhookSender POSTs each message as JSON ({"channel","to","code","tenant"}) to URL, for a
@@ -84,5 +105,41 @@ type WebhookSender struct {
 
 // Send posts m to the webhook; any status but 2xx is an error.
 func (w WebhookSender) Send(ctx context.Context, m mfa.Message) error {
-	return w.post(ctx, map[string]string{"channel": m.Channel, "to": m.To, "code": m.Code, "tenant": m.Tenant})
+	body := map[string]string{"channel": m.Channel, "to": m.To, "code": m.Code, "tenant": m.Tenant}
+	// A passwordless code comes with the text its connection rendered, for the gateway to send
+	// as it is.
+	if m.Kind != "" {
+		body["kind"] = m.Kind
+	}
+	if m.Text != "" {
+		body["text"] = m.Text
+		if m.Channel == "email" {
+			body["from"], body["subject"] = m.From, m.Subject
+		}
+	}
+	return w.post(ctx, body)
+}
+
+// ByChannel sends email through Email and text messages through SMS, so that a tenant mails
+// codes through its relay and texts them through its SMS gateway's webhook. Notices are mail.
+type ByChannel struct {
+	Email, SMS mfa.Sender
+}
+
+var _ Notifier = ByChannel{}
+
+// Send hands m to the sender of its channel.
+func (b ByChannel) Send(ctx context.Context, m mfa.Message) error {
+	if m.Channel == "sms" {
+		return b.SMS.Send(ctx, m)
+	}
+	return b.Email.Send(ctx, m)
+}
+
+// Notify hands n to the email sender when it delivers notices.
+func (b ByChannel) Notify(ctx context.Context, n Notice) error {
+	if nf, ok := b.Email.(Notifier); ok {
+		return nf.Notify(ctx, n)
+	}
+	return fmt.Errorf("deliver: the email sender cannot deliver notices")
 }

@@ -100,6 +100,9 @@ type Outbox struct{ Dir string }
 
 // Send writes an MFA code message to the outbox.
 func (o Outbox) Send(_ context.Context, m mfa.Message) error {
+	if m.Text != "" {
+		return o.write(m.To, m.Subject, "", m.Text)
+	}
 	text := "Your verification code is: " + m.Code + "\n\nIt expires in 5 minutes."
 	return o.write(m.To, "Your verification code", m.Tenant, text)
 }

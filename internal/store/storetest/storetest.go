@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AttackProtection", testAttackProtection},
 		{"MFA", testMFA},
 		{"Hooks", testHooks},
+		{"PasswordlessCodes", testPasswordless},
 		{"Ping", testPing},
 	}
 	for _, g := range groups {

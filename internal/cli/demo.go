@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/x509"
 	_ "embed"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesameauth/sesame/apiauth"
+	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/demoapi"
 	"github.com/sesameauth/sesame/internal/server"
@@ -113,8 +115,35 @@ func (a *app) prepareDemo(cmd *cobra.Command, cfg config.Server) (demoCredential
 	if creds.AppID == "" || creds.NativeID == "" {
 		return creds, errors.New("demo tenant: demo applications missing after apply")
 	}
+	if err := prepareDemoConsole(cmd.Context(), b.svc, cfg.EffectiveIssuer()); err != nil {
+		return creds, err
+	}
 	creds.AppSecret, err = b.svc.RotateClientSecret(ctx, creds.AppID)
 	return creds, err
+}
+
+// prepareDemoConsole lets the demo user into the web console: the console's application may
+// use the demo connection (applying the demo tenant set that connection's applications to the
+// file's list), and the user holds every Management API permission.
+func prepareDemoConsole(ctx context.Context, svc *admin.Service, issuer string) error {
+	if err := svc.EnsureManagementAPI(ctx); err != nil {
+		return err
+	}
+	console, err := svc.EnsureConsoleClient(ctx, issuer)
+	if err != nil {
+		return fmt.Errorf("demo console: %w", err)
+	}
+	if err := svc.EnableClient(ctx, demoConnection, console.ClientID); err != nil {
+		return fmt.Errorf("demo console: %w", err)
+	}
+	us, err := svc.FindUsers(ctx, demoUserEmail)
+	if err != nil {
+		return err
+	}
+	if len(us) != 1 {
+		return fmt.Errorf("demo tenant: %d users named %s", len(us), demoUserEmail)
+	}
+	return svc.GrantAdmin(ctx, us[0].ID)
 }
 
 // demoPassword is a fresh random password that is safe to paste into a shell. Its fixed prefix
@@ -138,6 +167,8 @@ Sesame demo is running at {{.Issuer}}
                            password       {{.Password}}
   API                      identifier     {{.API}}   scopes: read:sample write:sample
   Connection               {{.Connection}} (the default directory)
+
+Web console: {{.Issuer}}console/ (sign in as {{.User}}: the demo makes that user an administrator)
 
 Get tokens (Resource Owner Password grant):
 

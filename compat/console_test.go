@@ -1,0 +1,327 @@
+package compat_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// screenshotsEnv, when set to 1, makes TestConsole (re)write the console's screenshots in
+// docs/console/ (the README shows them). Without it no file is written.
+const screenshotsEnv = "SESAME_CONSOLE_SCREENSHOTS"
+
+// cspProbe runs before the console's own scripts on every page load and records each
+// Content-Security-Policy violation, so that the test fails on an inline script or style or
+// a third-party asset the page tried to use. It also answers yes to the console's "are you
+// sure?" questions (window.confirm), as the administrator would.
+const cspProbe = `window.__csp = []; window.confirm = () => true;
+document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`
+
+// TestConsole drives the web console in headless chromium against its own `sesame serve`:
+// wrong passwords show Auth0's error text, a user without management permissions is refused,
+// and an administrator (made with `sesame users grant-admin`) creates an application and a
+// user, sees that user's login (made with plain HTTP requests) in the logs page, blocks the
+// user and sees the next login fail, and rotates the signing key that tokens are signed with.
+func TestConsole(t *testing.T) {
+	chromium := chromiumPath()
+	if chromium == "" {
+		t.Skip("chromium is not installed (CI installs Debian's chromium: apt-get install chromium); skipping the console test")
+	}
+	// Its own server: the test creates clients and users and rotates keys, which the tests on
+	// the shared server must not see.
+	s, err := startServer()
+	if s != nil {
+		t.Cleanup(s.stop)
+	}
+	if err != nil {
+		t.Fatalf("starting sesame: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+
+	const adminEmail, adminPassword = "root@example.com", "Admin Password 1 is long"
+	create := s.command(ctx, "users", "create", "--connection", realm, "--email", adminEmail, "--password-stdin")
+	create.Stdin = strings.NewReader(adminPassword + "\n")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("sesame users create: %v\n%s", err, out)
+	}
+	if out, err := s.command(ctx, "users", "grant-admin", adminEmail).CombinedOutput(); err != nil {
+		t.Fatalf("sesame users grant-admin: %v\n%s", err, out)
+	}
+
+	tab := startChromium(t, ctx, s)
+	shots := shooter(t, tab)
+	consoleURL := s.issuer + "console/"
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tab, actions...); err != nil {
+			t.Fatalf("%s: %v\n--- server ---\n%s", what, err, s.logs.String())
+		}
+	}
+	signIn := func(user, pw string) {
+		t.Helper()
+		run("signing in as "+user,
+			chromedp.Navigate(consoleURL),
+			chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Sign in"] input[name=username]`)),
+			chromedp.SetValue(chromedp.CSS(`input[name=username]`), user),
+			chromedp.SetValue(chromedp.CSS(`input[name=password]`), pw),
+			chromedp.Click(chromedp.CSS(`form[aria-label="Sign in"] button[type=submit]`)))
+	}
+
+	// The issuer's root sends a browser to the console.
+	run("opening the issuer's root", chromedp.Navigate(s.issuer))
+	if loc, err := chromedp.Run(tab, chromedp.Location()); err != nil || loc != consoleURL {
+		t.Errorf("the issuer's root led to %q (%v), want %q", loc, err, consoleURL)
+	}
+
+	// A wrong password shows Auth0's text; so does an unknown user (the same words).
+	for _, who := range []string{adminEmail, "nobody@example.com"} {
+		signIn(who, "not the password")
+		if got := waitText(t, tab, "#signin-error", wrongDesc); got != wrongDesc {
+			t.Errorf("sign-in as %s with a wrong password shows %q, want %q", who, got, wrongDesc)
+		}
+	}
+	shots("signin")
+
+	// A user without management permissions gets no further than the sign-in page.
+	signIn("alice@example.com", password)
+	waitText(t, tab, "#signin-error", "no permission to manage Sesame")
+	if n, _ := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("nav.side").length`)); n != 0 {
+		t.Errorf("a user without management permissions sees the console's navigation")
+	}
+
+	signIn(adminEmail, adminPassword)
+	waitText(t, tab, "main h1", "Overview")
+	waitText(t, tab, "ul.legend", "Logins:")
+	shots("overview")
+
+	// Create an application; its secret is shown once.
+	const appName = "Console Test App"
+	run("creating an application",
+		chromedp.Navigate(consoleURL+"#/applications"),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Create an application"] input[name=name]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create an application"] input[name=name]`), appName),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create an application"] button[type=submit]`)))
+	secret := waitText(t, tab, "#client-secret", "")
+	appID := waitText(t, tab, ".secret code", "")
+	waitText(t, tab, "table", appName)
+	shots("applications")
+	run("opening the application", chromedp.Navigate(consoleURL+"#/applications/"+appID))
+	curl := waitText(t, tab, "#curl", "client_id="+appID)
+	if !strings.Contains(curl, s.issuer+"oauth/token") {
+		t.Errorf("the application's curl does not call the token endpoint: %s", curl)
+	}
+	shots("application")
+
+	// Let it use the database connection (connections page, one switch per application).
+	run("opening the connections", chromedp.Navigate(consoleURL+"#/connections"))
+	waitText(t, tab, "table", realm)
+	shots("connections")
+	run("opening the connection",
+		chromedp.Click(chromedp.Search(`//a[text()="`+realm+`"]`)))
+	waitText(t, tab, "fieldset", appName)
+	run("enabling the application",
+		chromedp.Click(chromedp.Search(`//label[text()="`+appName+`"]/preceding-sibling::input`)))
+	waitText(t, tab, "#status", "Enabled "+appName)
+	shots("connection")
+
+	// Create a user.
+	const userEmail, userPassword = "rita@example.com", "Rita's password 42 long"
+	run("creating a user",
+		chromedp.Navigate(consoleURL+"#/users"),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Create a user"] input[name=email]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create a user"] input[name=connection]`), realm),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create a user"] input[name=email]`), userEmail),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create a user"] input[name=password]`), userPassword),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create a user"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Created "+userEmail)
+	waitText(t, tab, "table", userEmail)
+	shots("users")
+
+	// The user logs in through the new application, with plain HTTP requests.
+	login := func() (int, map[string]any) {
+		t.Helper()
+		res, err := s.httpClient().PostForm(s.url("/oauth/token"), url.Values{
+			"grant_type": {"password"}, "client_id": {appID}, "client_secret": {secret},
+			"username": {userEmail}, "password": {userPassword}, "audience": {apiID}, "scope": {"openid"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, body
+	}
+	code, body := login()
+	if code != http.StatusOK {
+		t.Fatalf("login through the console-made application: %d %v", code, body)
+	}
+	firstKid := kidOf(t, body["access_token"])
+
+	// The login is in the logs page, filtered by the user.
+	run("filtering the logs",
+		chromedp.Navigate(consoleURL+"#/logs"),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Filter logs"] input[name=user]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Filter logs"] input[name=user]`), userEmail),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Filter logs"] button[type=submit]`)))
+	waitText(t, tab, "table", "(sepft)")
+	shots("logs")
+
+	// Block the user from the user's page: the next login fails as Auth0's does.
+	run("opening the user",
+		chromedp.Navigate(consoleURL+"#/users"),
+		chromedp.Click(chromedp.Search(`//a[text()="`+userEmail+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#block-toggle`)))
+	waitText(t, tab, "table", "(sepft)") // the user's own log events
+	run("blocking the user", chromedp.Click(chromedp.CSS(`#block-toggle`)))
+	waitText(t, tab, "#user-status", "blocked")
+	shots("user")
+	code, body = login()
+	if code != http.StatusUnauthorized || body["error"] != "unauthorized" || body["error_description"] != "user is blocked" {
+		t.Errorf("login of the blocked user: %d %v, want 401 unauthorized \"user is blocked\"", code, body)
+	}
+
+	// Rotate the signing key: the next token is signed with the key the page shows as current.
+	run("rotating the signing key",
+		chromedp.Navigate(consoleURL+"#/keys"),
+		chromedp.WaitVisible(chromedp.CSS(`table`)),
+		chromedp.Click(chromedp.Search(`//button[text()="Rotate signing key"]`)))
+	status := waitText(t, tab, "#status", "Rotated: ")
+	newKid := strings.TrimSuffix(strings.TrimPrefix(status, "Rotated: "), " now signs new tokens.")
+	if newKid == firstKid || newKid == "" {
+		t.Errorf("rotation: the page says %q signs now; tokens were signed with %q before", newKid, firstKid)
+	}
+	run("unblocking the user", chromedp.Navigate(consoleURL+"#/keys")) // keys page fresh for the shot
+	waitText(t, tab, "table", newKid)
+	shots("keys")
+	unblock := s.command(ctx, "users", "unblock", userEmail)
+	if out, err := unblock.CombinedOutput(); err != nil {
+		t.Fatalf("sesame users unblock: %v\n%s", err, out)
+	}
+	if code, body = login(); code != http.StatusOK {
+		t.Fatalf("login after unblocking: %d %v", code, body)
+	}
+	if got := kidOf(t, body["access_token"]); got != newKid {
+		t.Errorf("token after rotation signed with %q, want the console's new current key %q", got, newKid)
+	}
+
+	// The other pages load without an error.
+	for _, p := range []struct{ slug, want string }{
+		{"apis", "Compat API"}, {"actions", "Flow: Post login"}, {"attack-protection", "Brute-force protection"},
+		{"mfa", "Factors"},
+	} {
+		run("opening "+p.slug, chromedp.Navigate(consoleURL+"#/"+p.slug))
+		waitText(t, tab, "main", p.want)
+		if msg, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector("#status").className.includes("error") ? document.querySelector("#status").textContent : ""`)); msg != "" {
+			t.Errorf("page %s shows an error: %s", p.slug, msg)
+		}
+		shots(p.slug)
+	}
+	if os.Getenv(screenshotsEnv) == "1" {
+		run("phone width", chromedp.EmulateViewport(390, 844), chromedp.Navigate(consoleURL+"#/users"))
+		waitText(t, tab, "table", userEmail)
+		shots("phone-users")
+	}
+
+	violations, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`window.__csp`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(violations) > 0 {
+		t.Errorf("Content-Security-Policy violations: %v", violations)
+	}
+}
+
+// startChromium starts headless chromium at 1280×800 trusting exactly the server's
+// certificate, with the CSP probe installed, and returns its tab.
+func startChromium(t *testing.T, ctx context.Context, s *sesameServer) context.Context {
+	t.Helper()
+	spki, err := certSPKIHash(s.certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath()),
+		chromedp.Headless,
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.WindowSize(1280, 800),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("ignore-certificate-errors-spki-list", spki),
+	)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(1280, 800), func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: cspProbe})
+		return chromedp.Void{}, err
+	}); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return tab
+}
+
+// shooter returns a function that saves a screenshot of the tab as docs/console/NAME.png
+// when SESAME_CONSOLE_SCREENSHOTS=1, and does nothing otherwise.
+func shooter(t *testing.T, tab context.Context) func(name string) {
+	if os.Getenv(screenshotsEnv) != "1" {
+		return func(string) {}
+	}
+	dir := filepath.Join("..", "docs", "console")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitText waits until the first element matching sel has text containing want (any text
+// when want is empty) and returns that text.
+func waitText(t *testing.T, tab context.Context, sel, want string) string {
+	t.Helper()
+	expr := fmt.Sprintf(`(() => { const el = document.querySelector(%s); const t = el ? el.textContent.trim() : "";
+	  return t !== "" && t.includes(%s) ? t : false; })()`, jsString(sel), jsString(want))
+	got, err := chromedp.Run(tab, chromedp.Poll[string](expr, chromedp.WithPollingInterval(100*time.Millisecond),
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		now, _ := chromedp.Run(tab, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%s) || {textContent: "(none)"}).textContent + " | status: " + ((document.querySelector("#status") || {}).textContent || "")`, jsString(sel))))
+		t.Fatalf("waiting for %q in %s: %v; it shows %q", want, sel, err, now)
+	}
+	return got
+}
+
+// kidOf is the key id in the header of a JWT.
+func kidOf(t *testing.T, tok any) string {
+	t.Helper()
+	raw, _ := tok.(string)
+	header, _ := decodeJWT(t, raw)
+	kid, _ := header["kid"].(string)
+	return kid
+}

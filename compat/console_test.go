@@ -165,11 +165,19 @@ func TestConsole(t *testing.T) {
 		}
 		return res.StatusCode, body
 	}
+	// The logs page's live tail shows the login as it happens.
+	run("starting the live tail",
+		chromedp.Navigate(consoleURL+"#/logs"),
+		chromedp.Click(chromedp.Search(`//button[text()="Start live tail"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//button[text()="Stop live tail"]`)))
+	time.Sleep(500 * time.Millisecond) // the tail's first poll marks where "new" starts
 	code, body := login()
 	if code != http.StatusOK {
 		t.Fatalf("login through the console-made application: %d %v", code, body)
 	}
 	firstKid := kidOf(t, body["access_token"])
+	waitText(t, tab, "ol.tail", userEmail)
+	shots("logs-tail")
 
 	// The login is in the logs page, filtered by the user.
 	run("filtering the logs",
@@ -217,6 +225,23 @@ func TestConsole(t *testing.T) {
 	if got := kidOf(t, body["access_token"]); got != newKid {
 		t.Errorf("token after rotation signed with %q, want the console's new current key %q", got, newKid)
 	}
+
+	// An action that does not compile is refused with the line and column, shown by the editor.
+	run("creating an action",
+		chromedp.Navigate(consoleURL+"#/actions"),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Create an action"] input[name=name]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create an action"] input[name=name]`), "console-claims"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create an action"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Created console-claims")
+	run("editing the action",
+		chromedp.Click(chromedp.Search(`//a[text()="console-claims"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`textarea[name=code]`)),
+		chromedp.SetValue(chromedp.CSS(`textarea[name=code]`), "exports.onExecutePostLogin = async (event, api) => {\n  api.accessToken.setCustomClaim(\"x\", 1\n};\n"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Edit the action"] button[type=submit]`)))
+	if got := waitText(t, tab, "#code-errors", "line 3, column 1"); !strings.Contains(got, "does not compile") {
+		t.Errorf("the editor shows %q for code that does not compile", got)
+	}
+	shots("action")
 
 	// The other pages load without an error.
 	for _, p := range []struct{ slug, want string }{

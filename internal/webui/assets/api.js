@@ -1,5 +1,5 @@
 // api.js: the console's only way to the server. The access token lives in this module's
-// memory and nowhere else (no localStorage, no cookie): a reload signs the administrator in
+// memory and nowhere else (no web storage, no cookie): a reload signs the administrator in
 // again, and a page script of another origin has nothing to read.
 
 let cfg = null;

@@ -1,5 +1,5 @@
 // ui.js: small DOM helpers shared by the pages. Everything is built with createElement and
-// textContent (never innerHTML), so that no value from the server is ever parsed as markup.
+// textContent (never markup from strings), so that no value from the server is ever parsed as markup.
 
 let uid = 0;
 

@@ -1,0 +1,99 @@
+package admin_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/sesameauth/sesame/internal/admin"
+)
+
+// TestEnsureConsoleClient: the console's application is made once, public, with the issuer
+// as its only web origin and enabled on the database connections of that moment; a second
+// call finds it (the administrator's later choice of connections stands), and a new issuer
+// adds its origin.
+func TestEnsureConsoleClient(t *testing.T) {
+	ctx := t.Context()
+	s, _ := crudService(t)
+	if _, err := s.CreateConnection(ctx, "db", "auth0", nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.EnsureConsoleClient(ctx, "https://id.example.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != admin.ConsoleClientName || c.AppType != admin.AppSPA || c.TokenEndpointAuthMethod != "none" {
+		t.Errorf("console client %q type %q auth %q, want a public spa named %q", c.Name, c.AppType, c.TokenEndpointAuthMethod, admin.ConsoleClientName)
+	}
+	if !slices.Equal(c.WebOrigins, []string{"https://id.example.com"}) {
+		t.Errorf("web origins %v, want the issuer's origin", c.WebOrigins)
+	}
+	if !slices.Contains(c.GrantTypes, admin.GrantPasswordRealm) || slices.Contains(c.GrantTypes, admin.GrantRefreshToken) {
+		t.Errorf("grant types %v: want password-realm and no refresh token (tokens stay in memory)", c.GrantTypes)
+	}
+	realms, err := s.ConsoleRealms(ctx, c.ClientID)
+	if err != nil || !slices.Equal(realms, []string{"db"}) {
+		t.Errorf("ConsoleRealms = %v, %v; want [db]", realms, err)
+	}
+
+	// The administrator takes the console off the connection: a restart does not undo it.
+	if err := s.DisableClient(ctx, "db", c.ClientID); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.EnsureConsoleClient(ctx, "https://id.example.com/")
+	if err != nil || again.ClientID != c.ClientID {
+		t.Fatalf("second EnsureConsoleClient: %v, client %q; want the same client %q", err, again.ClientID, c.ClientID)
+	}
+	if realms, _ := s.ConsoleRealms(ctx, c.ClientID); len(realms) != 0 {
+		t.Errorf("after disabling and a restart the console may use %v, want none", realms)
+	}
+
+	moved, err := s.EnsureConsoleClient(ctx, "https://login.example.com:8443/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.ClientID != c.ClientID || !slices.Contains(moved.WebOrigins, "https://login.example.com:8443") {
+		t.Errorf("after an issuer change: client %q origins %v", moved.ClientID, moved.WebOrigins)
+	}
+	all, err := s.ListClients(ctx)
+	if err != nil || len(all) != 1 {
+		t.Errorf("%d clients (%v), want only the console's", len(all), err)
+	}
+}
+
+// TestGrantAdmin: grant-admin gives every Management API permission, once, and refuses an
+// unknown user.
+func TestGrantAdmin(t *testing.T) {
+	ctx := t.Context()
+	s, _ := crudService(t)
+	s.ManagementAudience = admin.ManagementAudience("https://id.example.com/")
+	if err := s.EnsureManagementAPI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateConnection(ctx, "db", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateUser(ctx, admin.UserInput{Connection: "db", Email: "root@example.com", Password: "Secret123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.GrantAdmin(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	perms, err := s.UserPermissions(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(perms) != len(admin.ManagementScopes) {
+		t.Errorf("%d permissions after granting twice, want %d", len(perms), len(admin.ManagementScopes))
+	}
+	for _, p := range perms {
+		if p.ResourceServerIdentifier != s.ManagementAudience {
+			t.Errorf("permission %s for %s, want the Management API", p.PermissionName, p.ResourceServerIdentifier)
+		}
+	}
+	if err := s.GrantAdmin(ctx, "auth0|nobody"); err == nil {
+		t.Error("GrantAdmin of an unknown user succeeded")
+	}
+}

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -90,6 +91,12 @@ func (s *Service) ConsoleRealms(ctx context.Context, clientID string) ([]string,
 func (s *Service) GrantAdmin(ctx context.Context, userID string) error {
 	if s.ManagementAudience == "" {
 		return invalid("audience", "this command needs the server's issuer to name its Management API")
+	}
+	if _, err := s.Store.GetResourceServer(ctx, s.ManagementAudience); errors.Is(err, store.ErrNotFound) {
+		// Made by the server at start, for its issuer: a guess here could name the wrong one.
+		return invalid("audience", "there is no Management API %s yet: start the server once (sesame serve), or name its --issuer", s.ManagementAudience)
+	} else if err != nil {
+		return err
 	}
 	ps := make([]store.Permission, len(ManagementScopes))
 	for i, sc := range ManagementScopes {

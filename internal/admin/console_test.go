@@ -97,3 +97,42 @@ func TestGrantAdmin(t *testing.T) {
 		t.Error("GrantAdmin of an unknown user succeeded")
 	}
 }
+
+// TestApplyAdminPermissions: a tenant file grants console access with a user's permissions
+// on any tenant's https://<host>/api/v2/, which means this server's Management API.
+func TestApplyAdminPermissions(t *testing.T) {
+	ctx := t.Context()
+	s, _ := crudService(t)
+	s.ManagementAudience = admin.ManagementAudience("https://id.example.com/")
+	if err := s.EnsureManagementAPI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	applyOK(t, s, applyParse(t, `
+databases:
+  - name: db
+    strategy: auth0
+users:
+  - connection: db
+    email: ops@example.com
+    password: "Secret123 long"
+    permissions:
+      - {resource_server_identifier: "https://acme.eu.auth0.com/api/v2/", permission_name: read:users}
+      - {resource_server_identifier: "https://acme.eu.auth0.com/api/v2/", permission_name: read:logs}
+`))
+	us, err := s.FindUsers(ctx, "ops@example.com")
+	if err != nil || len(us) != 1 {
+		t.Fatalf("FindUsers: %v %v", us, err)
+	}
+	perms, err := s.UserPermissions(ctx, us[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(perms) != 2 {
+		t.Fatalf("permissions %+v, want read:users and read:logs", perms)
+	}
+	for _, p := range perms {
+		if p.ResourceServerIdentifier != s.ManagementAudience {
+			t.Errorf("permission %s stored for %q, want this server's Management API %q", p.PermissionName, p.ResourceServerIdentifier, s.ManagementAudience)
+		}
+	}
+}

@@ -4,16 +4,14 @@ go 1.26.8
 
 require (
 	github.com/auth0/go-auth0/v3 v3.0.0
+	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/sesameauth/sesame/apiauth v0.0.0-00010101000000-000000000000
 	golang.org/x/oauth2 v0.37.0
 )
 
-require (
-	github.com/chromedp/cdproto v0.160.1 // indirect
-	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-)
+require github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 
 require (
 	github.com/PuerkitoBio/rehttp v1.4.0 // indirect

@@ -28,6 +28,12 @@ const screenshotsEnv = "SESAME_CONSOLE_SCREENSHOTS"
 const cspProbe = `window.__csp = []; window.confirm = () => true;
 document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`
 
+// unlabelledControls lists the page's form controls that have no accessible name.
+const unlabelledControls = `[...document.querySelectorAll("input, select, textarea, button")]
+  .filter((el) => el.type !== "hidden")
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !(el.tagName === "BUTTON" && el.textContent.trim()))
+  .map((el) => el.outerHTML.slice(0, 120))`
+
 // TestConsole drives the web console in headless chromium against its own `sesame serve`:
 // wrong passwords show Auth0's error text, a user without management permissions is refused,
 // and an administrator (made with `sesame users grant-admin`) creates an application and a
@@ -61,7 +67,20 @@ func TestConsole(t *testing.T) {
 	}
 
 	tab := startChromium(t, ctx, s)
-	shots := shooter(t, tab)
+	shoot := shooter(t, tab)
+	// shots checks that every control of the page has a name a screen reader reads (a label,
+	// aria-label, or a button's text), then takes the page's screenshot when asked to.
+	shots := func(name string) {
+		t.Helper()
+		unlabelled, err := chromedp.Run(tab, chromedp.Evaluate[[]string](unlabelledControls))
+		if err != nil {
+			t.Fatalf("reading the controls of %s: %v", name, err)
+		}
+		if len(unlabelled) > 0 {
+			t.Errorf("page %s has controls without a label: %v", name, unlabelled)
+		}
+		shoot(name)
+	}
 	consoleURL := s.issuer + "console/"
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -260,6 +279,42 @@ func TestConsole(t *testing.T) {
 		waitText(t, tab, "table", userEmail)
 		shots("phone-users")
 	}
+
+	// With MFA required, the administrator enrols an authenticator app at sign-in, then signs
+	// in again with the recovery code the enrolment showed.
+	policy := filepath.Join(t.TempDir(), "mfa.yaml")
+	if err := os.WriteFile(policy, []byte("guardianPolicies: {policies: [all-applications]}\nguardianFactors:\n  - {name: otp, enabled: true}\n  - {name: recovery-code, enabled: true}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := s.command(ctx, "apply", "-f", policy).CombinedOutput(); err != nil {
+		t.Fatalf("sesame apply: %v\n%s", err, out)
+	}
+	time.Sleep(2100 * time.Millisecond) // the server's read cache holds tenant settings up to 2 s
+	run("signing out", chromedp.EmulateViewport(1280, 800), chromedp.Click(chromedp.Search(`//button[text()="Sign out"]`)))
+	signIn(adminEmail, adminPassword)
+	otpSecret := waitText(t, tab, "#otp-secret", "")
+	recovery := waitText(t, tab, "#recovery-code", "")
+	shots("mfa-enroll")
+	run("confirming the authenticator",
+		chromedp.SetValue(chromedp.CSS(`input[name=code]`), totpCode(t, otpSecret, time.Now())),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Confirm the authenticator"] button[type=submit]`)))
+	waitText(t, tab, "main h1", "Overview")
+	run("signing out", chromedp.Click(chromedp.Search(`//button[text()="Sign out"]`)))
+	signIn(adminEmail, adminPassword)
+	run("choosing a recovery code",
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Multi-factor authentication"] select[name=kind]`)),
+		chromedp.SetValue(chromedp.CSS(`select[name=kind]`), "recovery"),
+		chromedp.SetValue(chromedp.CSS(`input[name=code]`), "not a code"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Multi-factor authentication"] button[type=submit]`)))
+	waitText(t, tab, "#mfa-error", "")
+	run("giving the recovery code",
+		chromedp.SetValue(chromedp.CSS(`input[name=code]`), recovery),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Multi-factor authentication"] button[type=submit]`)))
+	if next := waitText(t, tab, "#recovery-code", ""); next == recovery {
+		t.Errorf("the spent recovery code %q was shown again", recovery)
+	}
+	run("continuing", chromedp.Click(chromedp.Search(`//button[text()="Continue"]`)))
+	waitText(t, tab, "main h1", "Overview")
 
 	violations, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`window.__csp`))
 	if err != nil {

@@ -1,7 +1,7 @@
 // app.js: the console's shell. It loads the settings, signs the administrator in with the
 // password-realm grant (and MFA when the policy asks), then routes #/page/id to a page module.
 import {loadConfig, config, tokenRequest, mfaRequest, setToken, signedIn, claims, ApiError} from "./api.js";
-import {h, field, input, select, form, status, showError} from "./ui.js";
+import {h, field, input, select, form, showError} from "./ui.js";
 import overview from "./pages/overview.js";
 import applications from "./pages/applications.js";
 import apis from "./pages/apis.js";
@@ -67,17 +67,32 @@ function signInPage(notice) {
     h("h1", {}, "Sesame console"), h("p", {}, "Sign in with an account that may manage this server."), msg, f));
 }
 
-// mfaPage finishes a login the MFA policy interrupted: a one-time code from an authenticator
-// app, a code sent by email or SMS (oob), or a recovery code.
-function mfaPage(mfaToken, username) {
+// mfaPage finishes a login the MFA policy interrupted. An administrator without an active
+// authenticator enrols an authenticator app first (enrollPage); one with an authenticator
+// gives a one-time code, a code sent by email or SMS (oob), or a recovery code.
+async function mfaPage(mfaToken, username) {
+  let active = [];
+  try {
+    active = (await mfaRequest("authenticators", mfaToken)).filter((a) => a.active);
+  } catch (e) {
+    signInPage(e.message);
+    return;
+  }
+  if (!active.length) {
+    enrollPage(mfaToken, username);
+    return;
+  }
   const cfg = config();
-  const msg = h("p", {class: "status error", role: "alert", hidden: true});
+  const msg = h("p", {id: "mfa-error", class: "status error", role: "alert", hidden: true});
   let oobCode = "";
-  const kind = select("kind", [["otp", "Authenticator app code"], ["oob", "Code sent to me (email or SMS)"],
-    ["recovery", "Recovery code"]], "otp");
+  const kinds = [];
+  if (active.some((a) => a.authenticator_type === "otp")) kinds.push(["otp", "Authenticator app code"]);
+  if (active.some((a) => a.authenticator_type === "oob")) kinds.push(["oob", "Code sent to me (email or SMS)"]);
+  kinds.push(["recovery", "Recovery code"]);
+  const kind = select("kind", kinds, kinds[0][0]);
   const f = form("Multi-factor authentication", [
     field("Method", kind),
-    field("Code", input("code", {autocomplete: "one-time-code", required: true, inputmode: "text"})),
+    field("Code", input("code", {autocomplete: "one-time-code", required: true})),
   ], "Verify", async (data) => {
     msg.hidden = true;
     const base = {client_id: cfg.client_id, mfa_token: mfaToken};
@@ -88,26 +103,78 @@ function mfaPage(mfaToken, username) {
     default: params = {...base, grant_type: "http://auth0.com/oauth/grant-type/mfa-oob", oob_code: oobCode, binding_code: data.get("code")};
     }
     try {
-      await finish(await tokenRequest(params), username);
+      const tok = await tokenRequest(params);
+      if (tok.recovery_code) {
+        // A used recovery code is replaced: show the new one before going on.
+        recoveryPage(tok, username);
+        return;
+      }
+      await finish(tok, username);
     } catch (e) {
       msg.textContent = e.message;
       msg.hidden = false;
     }
   });
-  kind.addEventListener("change", async () => {
+  const sendOOB = async () => {
     if (kind.value !== "oob" || oobCode) return;
     try {
       const ch = await mfaRequest("challenge", mfaToken, {client_id: cfg.client_id, mfa_token: mfaToken, challenge_type: "oob"});
       oobCode = ch.oob_code;
-      status("A code is on its way.");
+      msg.hidden = true;
+    } catch (e) {
+      msg.textContent = e.message;
+      msg.hidden = false;
+    }
+  };
+  kind.addEventListener("change", sendOOB);
+  app.replaceChildren(h("main", {id: "main", class: "signin"}, h("h1", {}, "Verify it's you"), msg, f, backLink()));
+  sendOOB();
+}
+
+// enrollPage enrols an authenticator app (TOTP) for an administrator the MFA policy asks for
+// a second factor: the key to type into the app, the otpauth URI, the recovery code to keep,
+// then the first code, which confirms the enrolment and finishes the login.
+async function enrollPage(mfaToken, username) {
+  const cfg = config();
+  const msg = h("p", {id: "mfa-error", class: "status error", role: "alert", hidden: true});
+  let en;
+  try {
+    en = await mfaRequest("associate", mfaToken, {client_id: cfg.client_id, authenticator_types: ["otp"]});
+  } catch (e) {
+    signInPage("MFA is required, and enrolling an authenticator app failed: " + e.message);
+    return;
+  }
+  const f = form("Confirm the authenticator", [
+    field("Code from the app", input("code", {autocomplete: "one-time-code", required: true, inputmode: "numeric"})),
+  ], "Verify", async (data) => {
+    msg.hidden = true;
+    try {
+      await finish(await tokenRequest({client_id: cfg.client_id, mfa_token: mfaToken,
+        grant_type: "http://auth0.com/oauth/grant-type/mfa-otp", otp: data.get("code")}), username);
     } catch (e) {
       msg.textContent = e.message;
       msg.hidden = false;
     }
   });
-  app.replaceChildren(h("main", {id: "main", class: "signin"}, h("h1", {}, "Verify it's you"),
-    h("p", {id: "status", class: "status", role: "status"}), msg, f,
-    h("p", {}, h("a", {href: "#", onclick: (ev) => { ev.preventDefault(); signInPage(); }}, "Back to sign-in"))));
+  app.replaceChildren(h("main", {id: "main", class: "signin"}, h("h1", {}, "Set up an authenticator app"),
+    h("p", {}, "Sign-in to this server needs a second factor. Add this key to your authenticator app:"),
+    h("output", {class: "mono secret", id: "otp-secret"}, en.secret),
+    en.barcode_uri ? h("p", {}, "or the URI: ", h("code", {class: "wrap", id: "otp-uri"}, en.barcode_uri)) : "",
+    (en.recovery_codes || []).length ? h("p", {}, "Keep this recovery code somewhere safe; it signs you in once without the app: ",
+      h("output", {class: "mono", id: "recovery-code"}, en.recovery_codes[0])) : "",
+    msg, f, backLink()));
+}
+
+// recoveryPage shows the recovery code that replaces one just used, then goes on.
+function recoveryPage(tok, username) {
+  app.replaceChildren(h("main", {id: "main", class: "signin"}, h("h1", {}, "Your new recovery code"),
+    h("p", {}, "The recovery code you used is spent. Keep this one instead:"),
+    h("output", {class: "mono secret", id: "recovery-code"}, tok.recovery_code),
+    h("div", {class: "actions"}, h("button", {type: "button", onclick: () => finish(tok, username)}, "Continue"))));
+}
+
+function backLink() {
+  return h("p", {}, h("a", {href: "#", onclick: (ev) => { ev.preventDefault(); signInPage(); }}, "Back to sign-in"));
 }
 
 // finish keeps the access token in memory if it carries management permissions; an account

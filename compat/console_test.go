@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -173,7 +174,7 @@ func TestConsole(t *testing.T) {
 		t.Helper()
 		res, err := s.httpClient().PostForm(s.url("/oauth/token"), url.Values{
 			"grant_type": {"password"}, "client_id": {appID}, "client_secret": {secret},
-			"username": {userEmail}, "password": {userPassword}, "audience": {apiID}, "scope": {"openid"}})
+			"username": {userEmail}, "password": {userPassword}, "audience": {apiID}, "scope": {"openid offline_access"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +213,7 @@ func TestConsole(t *testing.T) {
 		chromedp.Navigate(consoleURL+"#/users"),
 		chromedp.Click(chromedp.Search(`//a[text()="`+userEmail+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#block-toggle`)))
-	waitText(t, tab, "table", "(sepft)") // the user's own log events
+	waitText(t, tab, "#user-logs", "(sepft)") // the user's own log events
 	run("blocking the user", chromedp.Click(chromedp.CSS(`#block-toggle`)))
 	waitText(t, tab, "#user-status", "blocked")
 	shots("user")
@@ -231,7 +232,6 @@ func TestConsole(t *testing.T) {
 	if newKid == firstKid || newKid == "" {
 		t.Errorf("rotation: the page says %q signs now; tokens were signed with %q before", newKid, firstKid)
 	}
-	run("unblocking the user", chromedp.Navigate(consoleURL+"#/keys")) // keys page fresh for the shot
 	waitText(t, tab, "table", newKid)
 	shots("keys")
 	unblock := s.command(ctx, "users", "unblock", userEmail)
@@ -243,6 +243,56 @@ func TestConsole(t *testing.T) {
 	}
 	if got := kidOf(t, body["access_token"]); got != newKid {
 		t.Errorf("token after rotation signed with %q, want the console's new current key %q", got, newKid)
+	}
+
+	// Revoke the key that signed before the rotation: it leaves the JWKS.
+	// Revoke the key that signed before the rotation: it leaves the JWKS.
+	run("revoking the previous key", chromedp.Click(chromedp.CSS(`button[aria-label="Revoke `+firstKid+`"]`)))
+	// The administrator's own console token was signed with that key too: the console says
+	// so and asks to sign in again.
+	waitText(t, tab, "#signin-error", "Signed out")
+	signIn(adminEmail, adminPassword)
+	waitText(t, tab, "main h1", "Overview")
+	if jwks := getBody(t, s, "/.well-known/jwks.json"); strings.Contains(jwks, firstKid) || !strings.Contains(jwks, newKid) {
+		t.Errorf("after revoking %s the JWKS is %s", firstKid, jwks)
+	}
+
+	// Revoke the user's refresh tokens one by one from the user's page: the last one issued
+	// no longer refreshes.
+	refresh, _ := body["refresh_token"].(string)
+	if refresh == "" {
+		t.Fatalf("no refresh token in %v", body)
+	}
+	run("opening the user again",
+		chromedp.Navigate(consoleURL+"#/users"),
+		chromedp.Click(chromedp.Search(`//a[text()="`+userEmail+`"]`)))
+	waitText(t, tab, "#user-tokens", appID)
+	const revokeButtons = `button[aria-label^="Revoke refresh token"]`
+	for range 10 {
+		n, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll(` + jsString(revokeButtons) + `).length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		run("revoking a refresh token", chromedp.Click(chromedp.CSS(revokeButtons)))
+		if _, err := chromedp.Run(tab, chromedp.Poll[bool](fmt.Sprintf(`document.querySelectorAll(%s).length < %d`, jsString(revokeButtons), n),
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("the refresh token list did not shrink: %v", err)
+		}
+	}
+	waitText(t, tab, "#user-tokens", "No live refresh tokens.")
+	res, err := s.httpClient().PostForm(s.url("/oauth/token"), url.Values{"grant_type": {"refresh_token"},
+		"client_id": {appID}, "client_secret": {secret}, "refresh_token": {refresh}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rb map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&rb)
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || rb["error"] != "invalid_grant" {
+		t.Errorf("refresh with a revoked token: %d %v, want 403 invalid_grant", res.StatusCode, rb)
 	}
 
 	// An action that does not compile is refused with the line and column, shown by the editor.
@@ -395,6 +445,21 @@ func waitText(t *testing.T, tab context.Context, sel, want string) string {
 		t.Fatalf("waiting for %q in %s: %v; it shows %q", want, sel, err, now)
 	}
 	return got
+}
+
+// getBody returns the body of GET path on s.
+func getBody(t *testing.T, s *sesameServer, path string) string {
+	t.Helper()
+	res, err := s.httpClient().Get(s.url(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // kidOf is the key id in the header of a JWT.

@@ -74,7 +74,14 @@ export async function api(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(cfg.api_path + path, init);
+  let res = await fetch(cfg.api_path + path, init);
+  // With management_api_rate_limit_per_minute set, a busy page (the overview counts in many
+  // small requests) waits out a 429 as the SDKs do, twice at most.
+  for (let i = 0; i < 2 && res.status === 429; i++) {
+    const wait = Math.min(10, Number(res.headers.get("Retry-After")) || 1);
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    res = await fetch(cfg.api_path + path, init);
+  }
   if (res.status === 204) return null;
   let out = null;
   const text = await res.text();

@@ -2,6 +2,7 @@
 // origins, secret rotation and a ready curl.
 import {api, page, config} from "../api.js";
 import {h, field, input, select, form, table, pagedList, section, link, button, busy, status, lines, copy} from "../ui.js";
+import {enableSwitch} from "./connections.js";
 
 const PER_PAGE = 20;
 export const GRANTS = [
@@ -91,9 +92,14 @@ async function detail(main, id) {
     await api("DELETE", "clients/" + encodeURIComponent(id));
     location.hash = "#/applications";
   }), {class: "danger"});
+  // The connections this application may sign users in through, a page at a time.
+  const conns = h("div", {});
+  pagedList(conns, 20, (n) => page("connections", "connections", n, 20), (items) => h("fieldset", {},
+    h("legend", {}, "Connections this application may use"), items.map((conn) => enableSwitch(conn, c, conn.name))));
   main.append(
     section("Settings", h("dl", {class: "facts"}, h("dt", {}, "Client ID"), h("dd", {}, h("code", {}, c.client_id)),
       h("dt", {}, "Type"), h("dd", {}, c.app_type), h("dt", {}, "Authentication"), h("dd", {}, c.token_endpoint_auth_method)), edit),
+    section("Connections", conns),
     section("Secret", h("p", {}, c.token_endpoint_auth_method === "none"
       ? "A public application has no secret." : "The secret is stored hashed: rotating shows the new one once."), rotate, out),
     section("Try it", h("pre", {class: "mono", id: "curl"}, curl), button("Copy curl", () => copy(curl, "The curl command"))),

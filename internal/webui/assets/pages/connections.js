@@ -26,28 +26,31 @@ async function render(main, id) {
   main.append(section("All connections", list));
 }
 
+// enableSwitch is a labelled checkbox that lets (or stops) an application sign users in
+// through a connection; the connections page and an application's page both use it.
+export function enableSwitch(conn, client, label) {
+  const box = h("input", {type: "checkbox", checked: (conn.enabled_clients || []).includes(client.client_id)});
+  box.addEventListener("change", async () => {
+    try {
+      await api("PATCH", "connections/" + encodeURIComponent(conn.id) + "/clients", [{client_id: client.client_id, status: box.checked}]);
+      status((box.checked ? "Enabled " : "Disabled ") + client.name + " on " + conn.name + ".");
+    } catch (e) {
+      box.checked = !box.checked;
+      showError(e);
+    }
+  });
+  return field(label, box);
+}
+
 async function detail(main, id) {
   const enc = encodeURIComponent(id);
-  let conn = await api("GET", "connections/" + enc);
+  const conn = await api("GET", "connections/" + enc);
   main.querySelector("h1").textContent = "Connection: " + conn.name;
   const apps = h("div", {});
   // Every application, a page at a time, with a switch each: PATCH .../clients changes one.
   pagedList(apps, PER_PAGE, (n) => page("clients", "clients", n, PER_PAGE), (items) => h("fieldset", {},
     h("legend", {}, "Applications that may sign users in here"),
-    items.map((c) => {
-      const box = h("input", {type: "checkbox", checked: (conn.enabled_clients || []).includes(c.client_id)});
-      box.addEventListener("change", async () => {
-        try {
-          await api("PATCH", "connections/" + enc + "/clients", [{client_id: c.client_id, status: box.checked}]);
-          conn = await api("GET", "connections/" + enc);
-          status((box.checked ? "Enabled " : "Disabled ") + c.name + " on " + conn.name + ".");
-        } catch (e) {
-          box.checked = !box.checked;
-          showError(e);
-        }
-      });
-      return field(c.name, box);
-    })));
+    items.map((c) => enableSwitch(conn, c, c.name))));
   main.append(section("Settings", h("dl", {class: "facts"}, h("dt", {}, "Strategy"), h("dd", {}, conn.strategy),
     h("dt", {}, "ID"), h("dd", {}, h("code", {}, conn.id)))), section("Applications", apps));
   const extra = panels.get(conn.strategy);

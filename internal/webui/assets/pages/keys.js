@@ -20,7 +20,7 @@ async function render(main) {
       ["Current since", (k) => when(k.current_since)],
       ["Thumbprint", (k) => h("code", {class: "wrap"}, k.thumbprint)],
       ["", (k) => k.previous && !k.revoked ? button("Revoke", (ev) => busy(ev.target, async () => {
-        if (!confirm("Revoke " + k.kid + "? Tokens it signed stop validating.")) return;
+        if (!confirm("Revoke " + k.kid + "? Tokens it signed stop validating, your console session's too if it was one of them.")) return;
         await api("PUT", "keys/signing/" + encodeURIComponent(k.kid) + "/revoke");
         status("Revoked " + k.kid + ".");
         await load();

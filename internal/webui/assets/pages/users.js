@@ -97,7 +97,7 @@ async function detail(main, id) {
     u = await api("PATCH", "users/" + enc, {user_metadata: um, app_metadata: am});
     status("Metadata saved.");
   });
-  const tokens = h("div", {});
+  const tokens = h("div", {id: "user-tokens"});
   const loadTokens = async (from) => {
     const q = new URLSearchParams({take: "20"});
     if (from) q.set("from", from);
@@ -119,7 +119,7 @@ async function detail(main, id) {
     status("All refresh tokens revoked.");
     await loadTokens();
   }));
-  const logList = h("div", {});
+  const logList = h("div", {id: "user-logs"});
   pagedList(logList, 10, (n) => page("logs", "logs", n, 10, {q: `user_id:"${id}"`}), (items) => logTable(items));
   main.append(
     section("Profile", facts, h("div", {class: "actions"}, blockBtn, resetMFA)),

@@ -144,6 +144,28 @@ func TestConsole(t *testing.T) {
 	}
 	shots("application")
 
+	// Edit its web origins; rotate its secret (the new one is shown once and the old stops).
+	run("adding a web origin",
+		chromedp.SetValue(chromedp.CSS(`textarea[name=web_origins]`), "https://app.example.com"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Edit application"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Saved.")
+	run("rotating the secret", chromedp.Click(chromedp.Search(`//button[text()="Rotate secret"]`)))
+	rotated := waitText(t, tab, "#client-secret", "")
+	if rotated == secret {
+		t.Fatalf("rotation showed the same secret")
+	}
+	run("reloading the application",
+		chromedp.Navigate(consoleURL+"#/applications"),
+		chromedp.Navigate(consoleURL+"#/applications/"+appID))
+	if got := waitText(t, tab, "#curl", appID); got == "" {
+		t.Fatal("the application page did not come back")
+	}
+	if origins, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`textarea[name=web_origins]`))); err != nil || origins != "https://app.example.com" {
+		t.Errorf("web origins after saving: %q (%v)", origins, err)
+	}
+	oldSecret := secret
+	secret = rotated
+
 	// Let it use the database connection (connections page, one switch per application).
 	run("opening the connections", chromedp.Navigate(consoleURL+"#/connections"))
 	waitText(t, tab, "table", realm)
@@ -196,6 +218,11 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("login through the console-made application: %d %v", code, body)
 	}
 	firstKid := kidOf(t, body["access_token"])
+	secret = oldSecret
+	if code, body := login(); code != http.StatusUnauthorized || body["error"] != "access_denied" && body["error"] != "invalid_client" {
+		t.Errorf("login with the secret from before the rotation: %d %v, want 401", code, body)
+	}
+	secret = rotated
 	waitText(t, tab, "ol.tail", userEmail)
 	shots("logs-tail")
 

@@ -296,7 +296,7 @@ func TestConsole(t *testing.T) {
 	waitText(t, tab, "#user-tokens", appID)
 	const revokeButtons = `button[aria-label^="Revoke refresh token"]`
 	for range 10 {
-		n, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll(` + jsString(revokeButtons) + `).length`))
+		n, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll(`+jsString(revokeButtons)+`).length`))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,11 @@ import (
 // enabled_clients like any other application.
 const ConsoleClientName = "Sesame Console"
 
+// ConsoleClientID is the console application's client_id: the same on every node and in every
+// tenant (a client_id is public), so that nodes starting together make one console client,
+// not one each.
+const ConsoleClientID = "sesame-console"
+
 // consoleGrantTypes are the console's grants: the password-realm grant, and the MFA grants
 // that finish a login the MFA policy interrupts. No refresh token: the console keeps its
 // access token in memory only, and a reload signs in again.
@@ -30,28 +35,28 @@ func (s *Service) EnsureConsoleClient(ctx context.Context, issuer string) (store
 	if err != nil {
 		return store.Client{}, err
 	}
-	clients, err := s.Store.ListClients(ctx)
-	if err != nil {
+	c, err := s.Store.GetClient(ctx, ConsoleClientID)
+	if err == nil {
+		return s.consoleOrigin(ctx, c, origin)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, err
 	}
-	for _, c := range clients {
-		if c.Name != ConsoleClientName {
-			continue
-		}
-		if slices.Contains(c.WebOrigins, origin) {
-			return c, nil
-		}
-		origins := append(slices.Clone(c.WebOrigins), origin)
-		c, _, err := s.UpdateClient(ctx, c.ClientID, ClientPatch{WebOrigins: &origins})
-		return c, err
-	}
-	c, _, err := s.CreateClient(ctx, ClientInput{
+	c, _, err = s.CreateClient(ctx, ClientInput{
+		ClientID:    ConsoleClientID,
 		Name:        ConsoleClientName,
 		Description: "The web console under " + strings.TrimSuffix(issuer, "/") + "/console/ (created by the server)",
 		AppType:     AppSPA,
 		GrantTypes:  slices.Clone(consoleGrantTypes),
 		WebOrigins:  []string{origin},
 	})
+	if errors.Is(err, store.ErrConflict) {
+		// Another node made it meanwhile, and enabled it.
+		if c, err = s.Store.GetClient(ctx, ConsoleClientID); err != nil {
+			return store.Client{}, err
+		}
+		return s.consoleOrigin(ctx, c, origin)
+	}
 	if err != nil {
 		return store.Client{}, err
 	}
@@ -67,6 +72,17 @@ func (s *Service) EnsureConsoleClient(ctx context.Context, issuer string) (store
 		}
 	}
 	return c, nil
+}
+
+// consoleOrigin adds origin to the console client's web origins when it is missing (the
+// issuer changed).
+func (s *Service) consoleOrigin(ctx context.Context, c store.Client, origin string) (store.Client, error) {
+	if slices.Contains(c.WebOrigins, origin) {
+		return c, nil
+	}
+	origins := append(slices.Clone(c.WebOrigins), origin)
+	c, _, err := s.UpdateClient(ctx, c.ClientID, ClientPatch{WebOrigins: &origins})
+	return c, err
 }
 
 // ConsoleRealms returns the names of the connections the console client may sign in with,

@@ -21,7 +21,7 @@ func TestEnsureConsoleClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Name != admin.ConsoleClientName || c.AppType != admin.AppSPA || c.TokenEndpointAuthMethod != "none" {
+	if c.ClientID != admin.ConsoleClientID || c.Name != admin.ConsoleClientName || c.AppType != admin.AppSPA || c.TokenEndpointAuthMethod != "none" {
 		t.Errorf("console client %q type %q auth %q, want a public spa named %q", c.Name, c.AppType, c.TokenEndpointAuthMethod, admin.ConsoleClientName)
 	}
 	if !slices.Equal(c.WebOrigins, []string{"https://id.example.com"}) {
@@ -133,6 +133,37 @@ users:
 	for _, p := range perms {
 		if p.ResourceServerIdentifier != s.ManagementAudience {
 			t.Errorf("permission %s stored for %q, want this server's Management API %q", p.PermissionName, p.ResourceServerIdentifier, s.ManagementAudience)
+		}
+	}
+}
+
+// TestEnsureConsoleClientParallel: nodes starting together (here, goroutines on one
+// database, repeated) end with one console client, enabled once on the connection.
+func TestEnsureConsoleClientParallel(t *testing.T) {
+	for round := range 5 {
+		s, _ := crudService(t)
+		if _, err := s.CreateConnection(t.Context(), "db", "auth0", nil); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				_, err := s.EnsureConsoleClient(t.Context(), "https://id.example.com/")
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		all, err := s.ListClients(t.Context())
+		if err != nil || len(all) != 1 {
+			t.Fatalf("round %d: %d clients (%v), want one console client", round, len(all), err)
+		}
+		conn, err := s.GetConnection(t.Context(), "db")
+		if err != nil || !slices.Equal(conn.EnabledClients, []string{admin.ConsoleClientID}) {
+			t.Fatalf("round %d: enabled clients %v (%v)", round, conn.EnabledClients, err)
 		}
 	}
 }

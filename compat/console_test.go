@@ -123,7 +123,11 @@ func TestConsole(t *testing.T) {
 
 	signIn(adminEmail, adminPassword)
 	waitText(t, tab, "main h1", "Overview")
-	waitText(t, tab, "ul.legend", "Logins:")
+	// So far: two logins that got tokens (Alice's, refused by the console afterwards, and the
+	// admin's) and two wrong passwords.
+	if got := waitText(t, tab, "ul.legend", "Logins:"); !strings.Contains(got, "Logins: 2") || !strings.Contains(got, "Failed logins: 2") {
+		t.Errorf("overview legend %q, want 2 logins and 2 failed logins", got)
+	}
 	shots("overview")
 
 	// Create an application; its secret is shown once.
@@ -338,6 +342,42 @@ func TestConsole(t *testing.T) {
 		t.Errorf("the editor shows %q for code that does not compile", got)
 	}
 	shots("action")
+
+	// Search users: a prefix finds Rita alone.
+	run("searching users",
+		chromedp.Navigate(consoleURL+"#/users"),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Search users"] input[name=q]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Search users"] input[name=q]`), "rit"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Search users"] button[type=submit]`)))
+	waitText(t, tab, ".pager", "1–1 of 1")
+	waitText(t, tab, "table", userEmail)
+
+	// Create an API with two scopes.
+	run("creating an API",
+		chromedp.Navigate(consoleURL+"#/apis"),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Create an API"] input[name=name]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create an API"] input[name=name]`), "Orders"),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create an API"] input[name=identifier]`), "https://orders.example.com"),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create an API"] textarea[name=scopes]`), "read:orders Read orders\nwrite:orders Change orders"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Create an API"] button[type=submit]`)))
+	waitText(t, tab, "#status", "API created.")
+	run("opening the API", chromedp.Click(chromedp.Search(`//a[text()="Orders"]`)))
+	if got, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`textarea[name=scopes]`))); err != nil || got != "read:orders Read orders\nwrite:orders Change orders" {
+		t.Errorf("the new API's scopes read back as %q (%v)", got, err)
+	}
+
+	// Attack protection: lower brute force's max attempts; the page reads it back.
+	run("saving brute-force protection",
+		chromedp.Navigate(consoleURL+"#/attack-protection"),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Brute-force protection"] input[name=max_attempts]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Brute-force protection"] input[name=max_attempts]`), "7"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Brute-force protection"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Brute-force protection saved.")
+	run("reloading attack protection", chromedp.Navigate(consoleURL+"#/overview"), chromedp.Navigate(consoleURL+"#/attack-protection"),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Brute-force protection"] input[name=max_attempts]`)))
+	if got, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`form[aria-label="Brute-force protection"] input[name=max_attempts]`))); err != nil || got != "7" {
+		t.Errorf("max attempts after saving: %q (%v), want 7", got, err)
+	}
 
 	// The other pages load without an error.
 	for _, p := range []struct{ slug, want string }{

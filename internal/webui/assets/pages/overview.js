@@ -90,11 +90,13 @@ async function render(main) {
     h("details", {}, h("summary", {}, "The numbers"), table("Events per hour", [
       ["Hour", (i) => hours[i].toLocaleString()], ...SERIES.map((s) => [s.label, (i) => String(data[s.key][i])]),
     ], hours.map((_, i) => i))));
-  const keys = await api("GET", "keys/signing");
-  const cur = keys.find((k) => k.current);
-  main.append(section("Server", h("dl", {class: "facts"},
-    h("dt", {}, "Signing key"), h("dd", {}, cur ? h("code", {}, cur.kid) : "—"),
-    h("dt", {}, "Keys"), h("dd", {}, String(keys.length)))));
+  const [keys, blocked, users] = await Promise.all([api("GET", "keys/signing"),
+    page("users", "users", 0, 1, {q: "blocked:true", search_engine: "v3"}), page("users", "users", 0, 1)]);
+  const cur = keys.find((k) => k.current && (k.alg || "RS256") === "RS256");
+  main.append(section("Tenant", h("dl", {class: "facts"},
+    h("dt", {}, "Users"), h("dd", {}, String(users.total)),
+    h("dt", {}, "Blocked users"), h("dd", {}, h("a", {href: "#/users"}, String(blocked.total))),
+    h("dt", {}, "Signing key (RS256)"), h("dd", {}, cur ? h("code", {}, cur.kid) : "—"))));
 }
 
 export default {title: "Overview", render};

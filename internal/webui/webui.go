@@ -95,6 +95,10 @@ func securityHeaders(w http.ResponseWriter) {
 // upgraded server never runs an old page against a new API.
 func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
+	if strings.HasSuffix(r.URL.Path, "/") && r.URL.Path != h.prefix+"console/" {
+		http.NotFound(w, r) // no directory listings
+		return
+	}
 	w.Header().Set("Cache-Control", "no-cache")
 	h.files.ServeHTTP(w, r)
 }

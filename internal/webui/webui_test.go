@@ -35,6 +35,9 @@ func TestRoutes(t *testing.T) {
 		{"stylesheet", "https://id.example.com/", "/console/style.css", http.StatusOK, "", "text/css", "@media"},
 		{"settings", "https://id.example.com/", "/console/config.json", http.StatusOK, "", "application/json", `"client_id":"console-id"`},
 		{"missing asset", "https://id.example.com/", "/console/nope.js", http.StatusNotFound, "", "", ""},
+		{"no directory listing", "https://id.example.com/", "/console/pages/", http.StatusNotFound, "", "", ""},
+		{"no way out of the assets", "https://id.example.com/", "/console/../webui.go", http.StatusTemporaryRedirect, "/webui.go", "", ""},
+		{"console without its slash", "https://id.example.com/", "/console", http.StatusTemporaryRedirect, "/console/", "", ""},
 		{"issuer with a path", "https://id.example.com/acme/", "/acme/", http.StatusFound, "/acme/console/", "", ""},
 		{"settings under a path", "https://id.example.com/acme/", "/acme/console/config.json", http.StatusOK, "", "application/json", `"token_url":"/acme/oauth/token"`},
 	}

@@ -223,6 +223,8 @@ async function route() {
   const mainEl = shell(found[0]);
   const id = rest.length ? decodeURIComponent(rest.join("/")) : "";
   mainEl.append(h("h1", {}, found[1].title), h("p", {id: "status", class: "status", role: "status", "aria-live": "polite"}));
+  // Keyboard and screen-reader users land on the new page, not on the link they followed.
+  mainEl.focus();
   try {
     stop = (await found[1].render(mainEl, id)) || null;
   } catch (e) {

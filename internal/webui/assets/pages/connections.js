@@ -2,8 +2,9 @@
 //
 // Extension point: a strategy with abilities of its own (LDAP's "test connection", custom
 // database scripts, passwordless) adds a panel with registerPanel(strategy, render), where
-// render(connection, api) returns the elements to show on that connection's page. Its module
-// is imported below, beside this one.
+// render(connection, api) returns the elements (or a promise of them) to show on that
+// connection's page. Such a module (pages/connection-ldap.js, say) imports registerPanel
+// from here, calls it at load, and is imported once by app.js beside the pages.
 import {api, page} from "../api.js";
 import {h, table, pagedList, section, link, status, showError, field} from "../ui.js";
 

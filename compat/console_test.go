@@ -121,7 +121,12 @@ func TestConsole(t *testing.T) {
 		t.Errorf("a user without management permissions sees the console's navigation")
 	}
 
-	signIn(adminEmail, adminPassword)
+	// The administrator signs in with the keyboard alone: the form has the focus, Tab moves
+	// to the password, Enter submits.
+	run("signing in with the keyboard",
+		chromedp.Navigate(consoleURL),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Sign in"] input[name=username]`)),
+		chromedp.KeyEvent(adminEmail), chromedp.KeyEvent("\t"), chromedp.KeyEvent(adminPassword), chromedp.KeyEvent("\r"))
 	waitText(t, tab, "main h1", "Overview")
 	// So far: two logins that got tokens (Alice's, refused by the console afterwards, and the
 	// admin's) and two wrong passwords.
@@ -139,6 +144,12 @@ func TestConsole(t *testing.T) {
 		run("drawing the overview again", chromedp.Navigate(consoleURL+"#/logs"), chromedp.Navigate(consoleURL+"#/overview"))
 	}
 	shots("overview")
+	run("following a menu link with the keyboard",
+		chromedp.Focus(chromedp.Search(`//nav//a[text()="Users"]`)), chromedp.KeyEvent("\r"))
+	waitText(t, tab, "main h1", "Users")
+	if focused, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.activeElement.id`)); focused != "main" {
+		t.Errorf("after following a menu link the focus is on #%s, want the page (#main)", focused)
+	}
 
 	// Create an application; its secret is shown once.
 	const appName = "Console Test App"

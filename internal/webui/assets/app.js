@@ -65,6 +65,7 @@ function signInPage(notice) {
   });
   app.replaceChildren(h("main", {id: "main", class: "signin"},
     h("h1", {}, "Sesame console"), h("p", {}, "Sign in with an account that may manage this server."), msg, f));
+  f.elements.username.focus();
 }
 
 // mfaPage finishes a login the MFA policy interrupted. An administrator without an active
@@ -128,6 +129,7 @@ async function mfaPage(mfaToken, username) {
   };
   kind.addEventListener("change", sendOOB);
   app.replaceChildren(h("main", {id: "main", class: "signin"}, h("h1", {}, "Verify it's you"), msg, f, backLink()));
+  f.elements.code.focus();
   sendOOB();
 }
 
@@ -163,6 +165,7 @@ async function enrollPage(mfaToken, username) {
     (en.recovery_codes || []).length ? h("p", {}, "Keep this recovery code somewhere safe; it signs you in once without the app: ",
       h("output", {class: "mono", id: "recovery-code"}, en.recovery_codes[0])) : "",
     msg, f, backLink()));
+  f.elements.code.focus();
 }
 
 // recoveryPage shows the recovery code that replaces one just used, then goes on.

@@ -510,6 +510,10 @@ func shooter(t *testing.T, tab context.Context) func(name string) {
 	}
 	return func(name string) {
 		t.Helper()
+		// The top of the page, where its title and last message are.
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`)); err != nil {
+			t.Fatal(err)
+		}
 		png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)

@@ -10,7 +10,10 @@ export function h(tag, attrs, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (k === "class") el.className = v;
-    else if (k === "value") el.value = v;
+    else if (k === "value") {
+      el.value = v;
+      if (el instanceof HTMLInputElement) el.defaultValue = v; // reset() keeps it
+    }
     else if (k === "checked") el.checked = el.defaultChecked = !!v; // reset() keeps it
     else el.setAttribute(k, v === true ? "" : String(v));
   }

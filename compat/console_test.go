@@ -179,9 +179,9 @@ func TestConsole(t *testing.T) {
 	if rotated == secret {
 		t.Fatalf("rotation showed the same secret")
 	}
-	run("reloading the application",
-		chromedp.Navigate(consoleURL+"#/applications"),
-		chromedp.Navigate(consoleURL+"#/applications/"+appID))
+	run("leaving the application", chromedp.Navigate(consoleURL+"#/applications"))
+	waitText(t, tab, "main h1", "Applications")
+	run("reloading the application", chromedp.Navigate(consoleURL+"#/applications/"+appID))
 	if got := waitText(t, tab, "#curl", appID); got == "" {
 		t.Fatal("the application page did not come back")
 	}
@@ -269,6 +269,17 @@ func TestConsole(t *testing.T) {
 	run("blocking the user", chromedp.Click(chromedp.CSS(`#block-toggle`)))
 	waitText(t, tab, "#user-status", "blocked")
 	shots("user")
+	run("saving metadata",
+		chromedp.SetValue(chromedp.CSS(`textarea[name=user_metadata]`), `{"plan": "gold"}`),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Metadata"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Metadata saved.")
+	run("saving metadata that is not JSON",
+		chromedp.SetValue(chromedp.CSS(`textarea[name=app_metadata]`), `{plan: gold`),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Metadata"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Metadata is not valid JSON")
+	if got := getUserMetadata(t, s, userEmail); got["plan"] != "gold" {
+		t.Errorf("user_metadata after saving from the console: %v", got)
+	}
 	code, body = login()
 	if code != http.StatusUnauthorized || body["error"] != "unauthorized" || body["error_description"] != "user is blocked" {
 		t.Errorf("login of the blocked user: %d %v, want 401 unauthorized \"user is blocked\"", code, body)
@@ -354,10 +365,10 @@ func TestConsole(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`form[aria-label="Create an action"] input[name=name]`), "console-claims"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create an action"] button[type=submit]`)))
 	waitText(t, tab, "#status", "Created console-claims")
+	run("opening the action", chromedp.Click(chromedp.Search(`//a[text()="console-claims"]`)))
+	waitText(t, tab, "main h1", "Action: console-claims")
 	run("editing the action",
-		chromedp.Click(chromedp.Search(`//a[text()="console-claims"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`textarea[name=code]`)),
-		chromedp.SetValue(chromedp.CSS(`textarea[name=code]`), "exports.onExecutePostLogin = async (event, api) => {\n  api.accessToken.setCustomClaim(\"x\", 1\n};\n"),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Edit the action"] textarea[name=code]`), "exports.onExecutePostLogin = async (event, api) => {\n  api.accessToken.setCustomClaim(\"x\", 1\n};\n"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Edit the action"] button[type=submit]`)))
 	if got := waitText(t, tab, "#code-errors", "line 3, column 1"); !strings.Contains(got, "does not compile") {
 		t.Errorf("the editor shows %q for code that does not compile", got)
@@ -383,6 +394,7 @@ func TestConsole(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[aria-label="Create an API"] button[type=submit]`)))
 	waitText(t, tab, "#status", "API created.")
 	run("opening the API", chromedp.Click(chromedp.Search(`//a[text()="Orders"]`)))
+	waitText(t, tab, "main h1", "API: Orders")
 	if got, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`textarea[name=scopes]`))); err != nil || got != "read:orders Read orders\nwrite:orders Change orders" {
 		t.Errorf("the new API's scopes read back as %q (%v)", got, err)
 	}
@@ -394,7 +406,9 @@ func TestConsole(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`form[aria-label="Brute-force protection"] input[name=max_attempts]`), "7"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Brute-force protection"] button[type=submit]`)))
 	waitText(t, tab, "#status", "Brute-force protection saved.")
-	run("reloading attack protection", chromedp.Navigate(consoleURL+"#/overview"), chromedp.Navigate(consoleURL+"#/attack-protection"),
+	run("leaving attack protection", chromedp.Navigate(consoleURL+"#/overview"))
+	waitText(t, tab, "main h1", "Overview")
+	run("reloading attack protection", chromedp.Navigate(consoleURL+"#/attack-protection"),
 		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Brute-force protection"] input[name=max_attempts]`)))
 	if got, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`form[aria-label="Brute-force protection"] input[name=max_attempts]`))); err != nil || got != "7" {
 		t.Errorf("max attempts after saving: %q (%v), want 7", got, err)
@@ -537,6 +551,29 @@ func waitText(t *testing.T, tab context.Context, sel, want string) string {
 		t.Fatalf("waiting for %q in %s: %v; it shows %q", want, sel, err, now)
 	}
 	return got
+}
+
+// getUserMetadata reads a user's user_metadata with `sesame users show --json`.
+func getUserMetadata(t *testing.T, s *sesameServer, email string) map[string]any {
+	t.Helper()
+	var us []struct {
+		Email        string         `json:"email"`
+		UserMetadata map[string]any `json:"user_metadata"`
+	}
+	out, err := s.command(t.Context(), "users", "list", "--json").Output()
+	if err != nil {
+		t.Fatalf("sesame users list: %v", err)
+	}
+	if err := json.Unmarshal(out, &us); err != nil {
+		t.Fatalf("sesame users list --json: %v\n%s", err, out)
+	}
+	for _, u := range us {
+		if u.Email == email {
+			return u.UserMetadata
+		}
+	}
+	t.Fatalf("no user %s in %s", email, out)
+	return nil
 }
 
 // getBody returns the body of GET path on s.

@@ -120,6 +120,26 @@ func TestConsole(t *testing.T) {
 	if n, _ := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("nav.side").length`)); n != 0 {
 		t.Errorf("a user without management permissions sees the console's navigation")
 	}
+	// The page only says what the Management API would: the same token gets nothing there.
+	res, err := s.httpClient().PostForm(s.url("/oauth/token"), url.Values{
+		"grant_type": {"http://auth0.com/oauth/grant-type/password-realm"}, "client_id": {"sesame-console"},
+		"username": {"alice@example.com"}, "password": {password}, "realm": {realm}, "audience": {s.issuer + "api/v2/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aliceTok map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&aliceTok)
+	res.Body.Close()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url("/api/v2/users"), nil)
+	req.Header.Set("Authorization", fmt.Sprint("Bearer ", aliceTok["access_token"]))
+	if res, err := s.httpClient().Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("the Management API answered %d to a user without management permissions, want 403", res.StatusCode)
+		}
+	}
 
 	// The administrator signs in with the keyboard alone: the form has the focus, Tab moves
 	// to the password, Enter submits.
@@ -128,17 +148,17 @@ func TestConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Sign in"] input[name=username]`)),
 		chromedp.KeyEvent(adminEmail), chromedp.KeyEvent("\t"), chromedp.KeyEvent(adminPassword), chromedp.KeyEvent("\r"))
 	waitText(t, tab, "main h1", "Overview")
-	// So far: two logins that got tokens (Alice's, refused by the console afterwards, and the
-	// admin's) and two wrong passwords.
+	// So far: three logins that got tokens (Alice's in the browser, refused by the console
+	// afterwards, and over HTTP; the admin's) and two wrong passwords.
 	// The tenant log is written off the request path: the page is drawn again until the
 	// last events are in.
 	for i := 0; ; i++ {
 		got := waitText(t, tab, "ul.legend", "Logins:")
-		if strings.Contains(got, "Logins: 2") && strings.Contains(got, "Failed logins: 2") {
+		if strings.Contains(got, "Logins: 3") && strings.Contains(got, "Failed logins: 2") {
 			break
 		}
 		if i == 10 {
-			t.Fatalf("overview legend %q, want 2 logins and 2 failed logins", got)
+			t.Fatalf("overview legend %q, want 3 logins and 2 failed logins", got)
 		}
 		time.Sleep(200 * time.Millisecond)
 		run("drawing the overview again", chromedp.Navigate(consoleURL+"#/logs"), chromedp.Navigate(consoleURL+"#/overview"))
@@ -346,7 +366,7 @@ func TestConsole(t *testing.T) {
 		}
 	}
 	waitText(t, tab, "#user-tokens", "No live refresh tokens.")
-	res, err := s.httpClient().PostForm(s.url("/oauth/token"), url.Values{"grant_type": {"refresh_token"},
+	res, err = s.httpClient().PostForm(s.url("/oauth/token"), url.Values{"grant_type": {"refresh_token"},
 		"client_id": {appID}, "client_secret": {secret}, "refresh_token": {refresh}})
 	if err != nil {
 		t.Fatal(err)

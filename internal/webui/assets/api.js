@@ -69,7 +69,11 @@ export async function mfaRequest(path, mfaToken, body) {
 // api calls the Management API: method, a path relative to /api/v2/ ("users?page=0"), and an
 // optional JSON body. 401 means the token expired or was revoked: the console signs out.
 export async function api(method, path, body) {
-  const init = {method, headers: {Authorization: "Bearer " + token}};
+  // A page still loading when the session ended must not call with no token (nor sign the
+  // administrator out a second time, over the sign-in form being typed into).
+  if (!token) throw new ApiError(401, "Signed out");
+  const sent = token;
+  const init = {method, headers: {Authorization: "Bearer " + sent}};
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -88,7 +92,7 @@ export async function api(method, path, body) {
   try { out = text ? JSON.parse(text) : null; } catch { out = {message: text}; }
   if (!res.ok) {
     const msg = (out && (out.message || out.error)) || ("HTTP " + res.status);
-    if (res.status === 401) {
+    if (res.status === 401 && token === sent) {
       token = null;
       onExpired(msg);
     }

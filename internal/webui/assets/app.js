@@ -190,7 +190,7 @@ async function finish(tok, username) {
     return;
   }
   who = username;
-  setToken(tok.access_token, (why) => signInPage("Signed out: " + why));
+  setToken(tok.access_token, (why) => signOut("Signed out: " + why));
   clearTimeout(expiryTimer);
   expiryTimer = setTimeout(() => signOut("Your session ended; sign in again."), (tok.expires_in || 3600) * 1000);
   if (!location.hash || location.hash === "#") location.hash = "#/overview";

@@ -188,6 +188,9 @@ func (p *applyPlan) user(ctx context.Context, f config.User, conn store.Connecti
 	if f.Permissions != nil {
 		want.Permissions = []store.Permission{}
 		for i, perm := range f.Permissions {
+			// Any tenant's https://<host>/api/v2/ is this server's Management API, as in client
+			// grants: a user's permissions there make the user a console administrator.
+			perm.ResourceServerIdentifier = p.s.CanonicalAudience(perm.ResourceServerIdentifier)
 			scopes, found := p.apis[perm.ResourceServerIdentifier]
 			path := fmt.Sprintf("%s.permissions[%d]", f.Path, i)
 			switch {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/cli"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/store"
@@ -395,4 +396,33 @@ users:
 	}
 	h.fails("-f", "", "apply")
 	h.fails("--var", "", "apply", "-f", tenant, "--var", "novalue")
+}
+
+// TestUsersGrantAdmin: grant-admin names the user by email, refuses while the server has not
+// made its Management API yet, and then gives the user every Management API permission.
+func TestUsersGrantAdmin(t *testing.T) {
+	h := newHarness(t)
+	h.ok("", "connections", "create", "--name", conn)
+	h.ok("Secret123\n", "users", "create", "--connection", conn, "--email", "root@example.com", "--password-stdin")
+	h.fails("start the server once", "", "users", "grant-admin", "root@example.com")
+
+	// What `sesame serve` does at start for its issuer (the CLI's default one here).
+	st, err := sqlstore.Open(t.Context(), "sqlite://"+h.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &admin.Service{Store: st, ManagementAudience: admin.ManagementAudience("http://localhost:8080/")}
+	err = svc.EnsureManagementAPI(t.Context())
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := h.ok("", "users", "grant-admin", "root@example.com"); !strings.HasPrefix(out, "Admin user auth0|") {
+		t.Errorf("grant-admin printed %q", out)
+	}
+	perms := h.user(conn, "root@example.com").Permissions
+	if len(perms) != len(admin.ManagementScopes) || perms[0].ResourceServerIdentifier != svc.ManagementAudience {
+		t.Errorf("permissions after grant-admin: %d for %v, want all %d of %s", len(perms), perms[:min(1, len(perms))], len(admin.ManagementScopes), svc.ManagementAudience)
+	}
+	h.fails("no user has the id, email or username", "", "users", "grant-admin", "nobody@example.com")
 }

@@ -143,6 +143,9 @@ func (a *app) prepareDemo(cmd *cobra.Command, cfg config.Server) (demoCredential
 	if err := grantAllManagementScopes(ctx, b.svc, creds.MgmtID); err != nil {
 		return creds, err
 	}
+	if err := prepareDemoConsole(ctx, b.svc, cfg.EffectiveIssuer()); err != nil {
+		return creds, err
+	}
 	if creds.AppSecret, err = b.svc.RotateClientSecret(ctx, creds.AppID); err != nil {
 		return creds, err
 	}
@@ -178,6 +181,30 @@ func writeDemoCert(der []byte) (string, error) {
 	return path, nil
 }
 
+// prepareDemoConsole lets the demo user into the web console: the console's application may
+// use the demo connection (applying the demo tenant set that connection's applications to the
+// file's list), and the user holds every Management API permission.
+func prepareDemoConsole(ctx context.Context, svc *admin.Service, issuer string) error {
+	if err := svc.EnsureManagementAPI(ctx); err != nil {
+		return err
+	}
+	console, err := svc.EnsureConsoleClient(ctx, issuer)
+	if err != nil {
+		return fmt.Errorf("demo console: %w", err)
+	}
+	if err := svc.EnableClient(ctx, demoConnection, console.ClientID); err != nil {
+		return fmt.Errorf("demo console: %w", err)
+	}
+	us, err := svc.FindUsers(ctx, demoUserEmail)
+	if err != nil {
+		return err
+	}
+	if len(us) != 1 {
+		return fmt.Errorf("demo tenant: %d users named %s", len(us), demoUserEmail)
+	}
+	return svc.GrantAdmin(ctx, us[0].ID)
+}
+
 // demoPassword is a fresh random password that is safe to paste into a shell. Its fixed prefix
 // holds a lower-case and an upper-case letter and a digit, so that it meets the connection's
 // password policy whatever the random part happens to contain.
@@ -199,6 +226,8 @@ Sesame demo is running at {{.Issuer}}
                            password       {{.Password}}
   API                      identifier     {{.API}}   scopes: read:sample write:sample
   Connection               {{.Connection}} (the default directory)
+
+Web console: {{.Issuer}}console/ (sign in as {{.User}}: the demo makes that user an administrator)
 
 Get tokens (Resource Owner Password grant):
 

@@ -37,6 +37,7 @@ func newUsersCmd(a *app) *cobra.Command {
 		userActionCmd(a, "block", "Block a user (by id, email or username): logins and refreshes fail with \"user is blocked\"", "Blocked", (*admin.Service).BlockUser, true),
 		newUsersUnblockCmd(a),
 		newUsersBlocksCmd(a),
+		userActionCmd(a, "grant-admin", "Give a user (by id, email or username) every Management API permission: the web console lets them in", "Admin", (*admin.Service).GrantAdmin, true),
 		newUsersSetPasswordCmd(a),
 		newUsersImportCmd(a),
 		newUsersMFACmd(a),

@@ -19,7 +19,10 @@ import (
 
 // signingKeyView is Auth0's signing key object.
 type signingKeyView struct {
-	KID          string     `json:"kid"`
+	KID string `json:"kid"`
+	// Alg is Sesame's addition (Auth0 signs with RS256 only): a server with ES256 or PS256
+	// APIs has a current key per algorithm, and the console tells them apart by it.
+	Alg          string     `json:"alg,omitempty"`
 	Cert         string     `json:"cert"`
 	Current      bool       `json:"current"`
 	Next         bool       `json:"next"`
@@ -42,7 +45,7 @@ func newSigningKeyView(k token.KeyInfo) signingKeyView {
 	for i := 0; i < len(thumb); i += 2 {
 		pairs = append(pairs, thumb[i:i+2])
 	}
-	v := signingKeyView{KID: k.KID, Cert: certPEM(k.Certificate), Fingerprint: strings.Join(pairs, ":"), Thumbprint: thumb,
+	v := signingKeyView{KID: k.KID, Alg: k.Alg, Cert: certPEM(k.Certificate), Fingerprint: strings.Join(pairs, ":"), Thumbprint: thumb,
 		Current: k.State == store.KeyCurrent, Next: k.State == store.KeyNext,
 		Previous: k.State == store.KeyPrevious || k.State == store.KeyRetired || k.State == store.KeyRevoked,
 		Revoked:  k.State == store.KeyRevoked}

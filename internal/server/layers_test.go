@@ -42,7 +42,7 @@ func TestLayers(t *testing.T) {
 		"internal/directory/ldap", "internal/directory/mirror", "internal/directory/scripted",
 		"internal/config", "internal/seal", "internal/token", "internal/password", "internal/logs", "internal/admin",
 		"internal/mfa", "internal/guard", "internal/hooks", "internal/passwordless"}
-	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/mgmtapi", "internal/demoapi"}
+	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/mgmtapi", "internal/demoapi", "internal/webui"}
 	for _, want := range append(slices.Clone(leaves), "internal/oauthserver", "internal/token") {
 		if _, ok := imports[want]; !ok {
 			t.Fatalf("package %s not found: is the test reading the right tree?", want)
@@ -62,6 +62,9 @@ func TestLayers(t *testing.T) {
 			case pkg == "internal/mgmtapi" && (imp == "internal/server" || imp == "internal/cli" || imp == "internal/oauthserver"):
 				// The Management API reaches the tenant only through admin, never the token pipeline.
 				t.Errorf("mgmtapi imports %s", imp)
+			case pkg == "internal/webui" && ours(imp):
+				// The console is a client of the Management API: it reaches no service or store.
+				t.Errorf("webui imports %s", imp)
 			}
 		}
 	}

@@ -37,6 +37,7 @@ import (
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
 	"github.com/sesameauth/sesame/internal/token"
+	"github.com/sesameauth/sesame/internal/webui"
 )
 
 // Options are the parts of a Server that do not come from the config file.
@@ -169,6 +170,10 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	if err := s.Admin.EnsureManagementAPI(ctx); err != nil {
 		return fail(fmt.Errorf("making the Management API: %w", err))
 	}
+	console, err := s.Admin.EnsureConsoleClient(ctx, s.Issuer)
+	if err != nil {
+		return fail(fmt.Errorf("making the console's application: %w", err))
+	}
 	if err := s.ensureKeys(ctx); err != nil {
 		return fail(err)
 	}
@@ -223,6 +228,10 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Logger:        log, Now: now,
 	})
 	mux.Handle(mgmt.Pattern(), mgmt.Handler())
+	webui.New(webui.Config{
+		Issuer: s.Issuer, ClientID: console.ClientID, Audience: s.Admin.ManagementAudience, Logger: log,
+		Realms: func(ctx context.Context) ([]string, error) { return s.Admin.ConsoleRealms(ctx, console.ClientID) },
+	}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})

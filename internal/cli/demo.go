@@ -52,6 +52,10 @@ demo user's password are generated at every start and printed with a curl comman
 			// The demo is development: with the default log sender, email and SMS codes
 			// are read from the log.
 			cfg.DevLogMFACodes = true
+			// Metrics are on in the demo, on a loopback port of their own.
+			if cfg.MetricsAddr == "" {
+				cfg.MetricsAddr = "127.0.0.1:0"
+			}
 			creds, err := a.prepareDemo(cmd, cfg)
 			if err != nil {
 				return err
@@ -68,7 +72,11 @@ demo user's password are generated at every start and printed with a curl comman
 				if c := srv.SelfSignedCertificate(); c != nil {
 					roots.AddCert(c.Leaf)
 				}
-				return printDemoBanner(cmd.OutOrStdout(), srv.Issuer, creds, cfg.TLSEnabled())
+				if err := printDemoBanner(cmd.OutOrStdout(), srv.Issuer, creds, cfg.TLSEnabled()); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "Prometheus metrics: curl http://%s/metrics\n", srv.MetricsAddr())
+				return err
 			})
 		},
 	}

@@ -47,6 +47,14 @@ type Server struct {
 	PasswordHashIterations uint32 `yaml:"password_hash_iterations"`
 	// PprofAddr, when set, serves net/http/pprof on this loopback address (off by default).
 	PprofAddr string `yaml:"pprof_addr"`
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics on this address, a
+	// listener of its own apart from the public one (off by default), e.g.
+	//
+	//	metrics_addr: 127.0.0.1:9464
+	MetricsAddr string `yaml:"metrics_addr"`
+	// ShutdownTimeoutSeconds bounds how long SIGTERM waits for in-flight requests before
+	// closing what is left (0: 20).
+	ShutdownTimeoutSeconds int `yaml:"shutdown_timeout_seconds"`
 	// AutoMigrate lets serve apply pending migrations at start (default true for SQLite).
 	AutoMigrate *bool `yaml:"auto_migrate"`
 	// DBMaxOpenConns caps each node's PostgreSQL pool (0: max(8, 4×CPUs)); keep nodes ×

@@ -315,6 +315,16 @@ func (s Server) Validate() error {
 			add("issuer", "%q must not have a query, fragment or user info", s.Issuer)
 		}
 	}
+	if s.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(s.MetricsAddr); err != nil {
+			add("metrics_addr", "%q is not host:port", s.MetricsAddr)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			add("metrics_addr", "port %q is not a number from 0 to 65535", port)
+		}
+	}
+	if s.ShutdownTimeoutSeconds < 0 || s.ShutdownTimeoutSeconds > 3600 {
+		add("shutdown_timeout_seconds", "%d is not between 0 and 3600", s.ShutdownTimeoutSeconds)
+	}
 	switch scheme := s.DBScheme(); scheme {
 	case "sqlite":
 		if p, _ := s.SQLitePath(); p == "" {

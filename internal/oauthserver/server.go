@@ -59,6 +59,8 @@ type Config struct {
 	// IPv6ClientPrefix is the length of the IPv6 network that attack protection and the
 	// per-IP rate limits count as one client (0: guard.DefaultIPv6Prefix, a /64).
 	IPv6ClientPrefix int
+	// Observer is told each token request's outcome (metrics); nil means nobody.
+	Observer Observer
 }
 
 // Opener opens values sealed with the key-encryption key (seal.Box satisfies it).
@@ -98,6 +100,8 @@ type Server struct {
 	origins originCache
 	// sending counts notices being delivered in the background (see Flush).
 	sending inFlight
+	// observer is Config.Observer (observe.go).
+	observer Observer
 }
 
 // New returns a Server for cfg.
@@ -115,6 +119,7 @@ func New(cfg Config) *Server {
 		proxies: cfg.TrustedProxies,
 		origin:  originOf(cfg.Issuer),
 	}
+	s.observer = cfg.Observer
 	s.mfaSends = cfg.MFASendLimits
 	if s.clock == nil {
 		s.clock = time.Now

@@ -97,11 +97,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			s.emit(ex, failure, asError(err).Description)
 		}
 		s.writeError(w, r, err)
+		s.observe(ex, err)
 		return
 	}
 	success, _ := g.events()
 	s.emit(ex, success, "")
 	writeJSON(w, http.StatusOK, resp)
+	s.observe(ex, nil)
 }
 
 func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenResponse, grant, error) {

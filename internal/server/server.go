@@ -27,6 +27,7 @@ import (
 	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/logs"
 	"github.com/sesameauth/sesame/internal/logs/webhook"
+	"github.com/sesameauth/sesame/internal/metrics"
 	"github.com/sesameauth/sesame/internal/mfa"
 	"github.com/sesameauth/sesame/internal/mfa/deliver"
 	"github.com/sesameauth/sesame/internal/mgmtapi"
@@ -74,6 +75,8 @@ type Server struct {
 	Stream *logs.Stream
 	// Admin is the management service the Management API (under {issuer}api/v2/) calls.
 	Admin *admin.Service
+	// Metrics are the node's Prometheus metrics; nil unless metrics_addr is set.
+	Metrics *metrics.Metrics
 
 	log     *slog.Logger
 	handler http.Handler
@@ -81,6 +84,8 @@ type Server struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	oauth   *oauthserver.Server
+	// metricsAddr is the bound address of the metrics listener (metrics.go).
+	metricsAddr string
 	// purged is closed once housekeeping's purge at start is done (see Flush).
 	purged   chan struct{}
 	keyTicks <-chan time.Time // see Options
@@ -168,6 +173,11 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		}
 	}
 	s.Events = logs.New(st, log, now)
+	var tees []func(store.LogEvent)
+	if cfg.MetricsAddr != "" {
+		s.Metrics = metrics.New()
+		tees = append(tees, s.Metrics.LogEvent)
+	}
 	if toStdout, toWebhook, _ := cfg.LogStreamTargets(); toStdout || toWebhook {
 		o := logs.StreamOptions{Logger: log}
 		if toStdout {
@@ -177,7 +187,13 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 			o.Webhook = webhook.Poster{URL: cfg.LogStreamURL}
 		}
 		s.Stream = logs.NewStream(o)
-		s.Events.Tee(s.Stream.Send)
+		tees = append(tees, s.Stream.Send)
+	}
+	switch len(tees) {
+	case 1:
+		s.Events.Tee(tees[0])
+	case 2:
+		s.Events.Tee(func(e store.LogEvent) { tees[0](e); tees[1](e) })
 	}
 	oauth := oauthserver.New(oauthserver.Config{
 		Issuer:      s.Issuer,
@@ -198,6 +214,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		TrustedProxies:   proxies,
 		AdminEmails:      cfg.AdminEmailList(),
 		IPv6ClientPrefix: cfg.IPv6ClientPrefix,
+		Observer:         s.observer(),
 	})
 	s.oauth = oauth
 	mux := http.NewServeMux()
@@ -217,6 +234,12 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		mux.Handle(pattern, h)
 	}
 	s.handler = mux
+	if s.Metrics != nil {
+		s.handler = s.Metrics.Middleware(mux)
+		if err := s.startMetrics(cfg.MetricsAddr, now); err != nil {
+			return fail(err)
+		}
+	}
 	s.wg.Add(2)
 	go s.housekeeping(now, retention)
 	go s.calibrateHasher()

@@ -53,6 +53,8 @@ type Store struct {
 	group *groupCommit
 	// checkpoints copies the WAL into a SQLite database file off the writer (checkpoint.go).
 	checkpoints *checkpointer
+	// stats counts transactions and group sizes for Stats (stats.go).
+	stats *storeStats
 }
 
 var _ store.Store = (*Store)(nil)
@@ -133,7 +135,7 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 			return nil, err
 		}
 		p := &pool{db: db, cache: true}
-		s := &Store{d: sqliteDialect, write: p, read: p}
+		s := &Store{d: sqliteDialect, write: p, read: p, stats: newStoreStats()}
 		s.cache.ttl = ReadCacheTTL
 		s.startGroupCommit()
 		return s, nil
@@ -161,7 +163,7 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 		ck.Close()
 		return nil, err
 	}
-	s := &Store{d: sqliteDialect, write: &pool{db: w, cache: true}, read: &pool{db: r, cache: true}}
+	s := &Store{d: sqliteDialect, write: &pool{db: w, cache: true}, read: &pool{db: r, cache: true}, stats: newStoreStats()}
 	s.cache.ttl = ReadCacheTTL
 	s.startGroupCommit()
 	s.checkpoints = startCheckpointer(ck)
@@ -225,9 +227,9 @@ func (c commitThen) Error() string { return c.err.Error() }
 // back otherwise. On SQLite the transaction may share its commit with others (groupcommit.go).
 func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 	if s.group != nil {
-		return s.group.submit(ctx, fn)
+		return s.timedTx(ctx, fn, s.group.submit)
 	}
-	return s.inTxNow(ctx, fn)
+	return s.timedTx(ctx, fn, s.inTxNow)
 }
 
 // inTxNow is inTx in a transaction of its own.

@@ -74,6 +74,8 @@ func NewRoot(lookupEnv func(string) (string, bool)) *cobra.Command {
 		newMigrateCmd(a),
 		newBenchCmd(a),
 		newCopyCmd(a),
+		newBackupCmd(a),
+		newRestoreCmd(a),
 		newBreachedCmd(a),
 		newLogsCmd(a),
 		newActionsCmd(a),

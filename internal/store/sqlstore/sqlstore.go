@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -55,6 +56,8 @@ type Store struct {
 	checkpoints *checkpointer
 	// stats counts transactions and group sizes for Stats (stats.go).
 	stats *storeStats
+	// lock is the shared lock on a SQLite file's path.lock, held until Close (backup.go).
+	lock *os.File
 }
 
 var _ store.Store = (*Store)(nil)
@@ -144,6 +147,17 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
+	// The shared lock tells Restore that this process has the database open (backup.go).
+	lock, err := holdShared(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close()
+		}
+	}()
 	// The writer opens first: it turns on WAL, which is persistent in the file, before any
 	// read-only connection (which could not change the journal mode) exists. Checkpoints run
 	// on a connection of their own (checkpoint.go); the writer's wal_autocheckpoint is only a
@@ -163,10 +177,11 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 		ck.Close()
 		return nil, err
 	}
-	s := &Store{d: sqliteDialect, write: &pool{db: w, cache: true}, read: &pool{db: r, cache: true}, stats: newStoreStats()}
+	s := &Store{d: sqliteDialect, write: &pool{db: w, cache: true}, read: &pool{db: r, cache: true}, stats: newStoreStats(), lock: lock}
 	s.cache.ttl = ReadCacheTTL
 	s.startGroupCommit()
 	s.checkpoints = startCheckpointer(ck)
+	ok = true
 	return s, nil
 }
 
@@ -199,6 +214,10 @@ func (s *Store) Close() error {
 	err = errors.Join(err, s.write.db.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.db.Close())
+	}
+	if s.lock != nil { // after the connections: a restore may replace the file from here on
+		err = errors.Join(err, s.lock.Close())
+		s.lock = nil
 	}
 	return err
 }

@@ -55,6 +55,10 @@ type Server struct {
 	// ShutdownTimeoutSeconds bounds how long SIGTERM waits for in-flight requests before
 	// closing what is left (0: 20).
 	ShutdownTimeoutSeconds int `yaml:"shutdown_timeout_seconds"`
+	// ShutdownDelaySeconds is how long SIGTERM keeps serving with /readyz answering 503
+	// before it stops accepting connections, so that a load balancer stops routing here first
+	// (0, the default: none; behind Kubernetes, a little more than the readiness period).
+	ShutdownDelaySeconds int `yaml:"shutdown_delay_seconds"`
 	// AutoMigrate lets serve apply pending migrations at start (default true for SQLite).
 	AutoMigrate *bool `yaml:"auto_migrate"`
 	// DBMaxOpenConns caps each node's PostgreSQL pool (0: max(8, 4×CPUs)); keep nodes ×

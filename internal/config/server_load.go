@@ -325,6 +325,9 @@ func (s Server) Validate() error {
 	if s.ShutdownTimeoutSeconds < 0 || s.ShutdownTimeoutSeconds > 3600 {
 		add("shutdown_timeout_seconds", "%d is not between 0 and 3600", s.ShutdownTimeoutSeconds)
 	}
+	if s.ShutdownDelaySeconds < 0 || s.ShutdownDelaySeconds > 600 {
+		add("shutdown_delay_seconds", "%d is not between 0 and 600", s.ShutdownDelaySeconds)
+	}
 	switch scheme := s.DBScheme(); scheme {
 	case "sqlite":
 		if p, _ := s.SQLitePath(); p == "" {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/directory"
@@ -87,7 +88,7 @@ type Server struct {
 	hookCache   hookCache
 	ccHookCache hookCache
 	mfa         *mfa.Service
-	limits      RateLimits
+	limits      atomic.Pointer[RateLimits] // SetRateLimits swaps them while serving
 	mfaSends    MFASendLimits
 	proxies     []netip.Prefix
 	// ticketKey signs unblock links; nil when Box cannot derive keys (no links then).
@@ -115,11 +116,11 @@ func New(cfg Config) *Server {
 		events:  cfg.Events,
 		log:     cfg.Logger,
 		clock:   cfg.Now,
-		limits:  cfg.RateLimits,
 		proxies: cfg.TrustedProxies,
 		origin:  originOf(cfg.Issuer),
 	}
 	s.observer = cfg.Observer
+	s.SetRateLimits(cfg.RateLimits)
 	s.mfaSends = cfg.MFASendLimits
 	if s.clock == nil {
 		s.clock = time.Now
@@ -163,6 +164,12 @@ func New(cfg Config) *Server {
 }
 
 func (s *Server) now() time.Time { return s.clock().UTC() }
+
+// SetRateLimits replaces the token endpoint's rate limits; requests from then on use them (the
+// server's SIGHUP reload calls it).
+func (s *Server) SetRateLimits(l RateLimits) { s.limits.Store(&l) }
+
+func (s *Server) rateLimits() RateLimits { return *s.limits.Load() }
 
 // Handler routes the public endpoints.
 func (s *Server) Handler() http.Handler {

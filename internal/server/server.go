@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/admin"
@@ -84,6 +85,10 @@ type Server struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	oauth   *oauthserver.Server
+	// fetch is the Actions' fetch(), swapped by Reload.
+	fetch *swapFetcher
+	// draining is set once Serve's context ends: /readyz answers 503 from then on.
+	draining atomic.Bool
 	// metricsAddr is the bound address of the metrics listener (metrics.go).
 	metricsAddr string
 	// purged is closed once housekeeping's purge at start is done (see Flush).
@@ -115,10 +120,14 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("log_retention: %w", err)
 	}
-	engine, err := HooksEngine(cfg)
+	// fetch() goes through a swapFetcher so that a reload can change its allowlist.
+	f, err := newFetcher(cfg)
 	if err != nil {
 		return nil, err
 	}
+	fetch := &swapFetcher{}
+	fetch.set(f)
+	engine := engineWith(cfg, fetch)
 	st, err := sqlstore.OpenWith(ctx, cfg.DB, StoreOptions(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
@@ -156,7 +165,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 			Iterations:  cfg.PasswordHashIterations,
 			Parallelism: 1,
 		}, opts.PasswordConcurrency),
-		log:  log,
+		log: log, fetch: fetch,
 		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
 	}
 	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now, Jobs: &admin.JobRunner{},
@@ -206,9 +215,8 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Now:         now,
 		MFASender:   mfaSender(cfg, log),
 		// One engine per process (5 s deadline and a memory guard per execution).
-		Hooks: engine,
-		RateLimits: oauthserver.RateLimits{PerClient: cfg.RateLimitClientPerMinute, PerIP: cfg.RateLimitIPPerMinute,
-			PerRefreshToken: cfg.RateLimitRefreshPerMinute},
+		Hooks:      engine,
+		RateLimits: rateLimits(cfg),
 		MFASendLimits: oauthserver.MFASendLimits{PerToken: cfg.MFASendsPerToken, PerUserPerHour: cfg.MFASendsPerUserPerHour,
 			PerIPPerHour: cfg.MFASendsPerIPPerHour, RecipientsPerHour: cfg.MFAEnrollRecipientsPerHour},
 		TrustedProxies:   proxies,
@@ -275,6 +283,10 @@ func (s *Server) ensureKeys(ctx context.Context) error {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeStatus(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
@@ -392,10 +404,15 @@ func (s *Server) purge(t time.Time, retention time.Duration) {
 	}
 }
 
-// Serve answers on ln until ctx ends, then shuts down gracefully.
+// Serve answers on ln until ctx ends, then shuts down gracefully: /readyz turns 503 and
+// responses ask clients to close their connections (Connection: close), for shutdown_delay_seconds (so that load
+// balancers, which watch /readyz, stop sending new requests here); then the listener closes
+// and in-flight requests get up to shutdown_timeout_seconds to finish before the connections
+// still open are closed. It returns nil after a shutdown, however it ended (the cut-off
+// requests are logged): the process is meant to exit 0. Close, after it, flushes the tenant log.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           s.closeWhenDraining(s.handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -417,9 +434,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Not SetKeepAlivesEnabled(false): it closes idle keep-alive connections at once, and a
+	// client that is just then sending a request on one sees its connection reset.
+	s.draining.Store(true)
+	delay := time.Duration(s.Config.ShutdownDelaySeconds) * time.Second
+	timeout := time.Duration(cmp.Or(s.Config.ShutdownTimeoutSeconds, 20)) * time.Second
+	s.log.Info("shutting down: draining", "readyz_unready_for", delay.String(), "in_flight_timeout", timeout.String())
+	time.Sleep(delay)
+	shutCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return srv.Shutdown(shutCtx)
+	if err := srv.Shutdown(shutCtx); err != nil {
+		s.log.Warn("shutdown timeout: closing connections with requests still in flight", "timeout", timeout.String())
+		_ = srv.Close()
+	}
+	return nil
+}
+
+// closeWhenDraining asks, while draining, that each connection be closed after its response
+// (Connection: close): clients then move to other nodes on their own, with nothing in flight on
+// the connection when it closes.
+func (s *Server) closeWhenDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // TLSConfig is the listener's TLS config, or nil for plain HTTP.

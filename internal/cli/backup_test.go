@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,4 +47,17 @@ func TestBackupRestoreCommands(t *testing.T) {
 		t.Errorf("after restore, apis list = %q; want the API made before the snapshot only", apis)
 	}
 	h.fails("pg_dump", "", "backup", "--out", filepath.Join(h.dir, "x.db"), "--db", "postgres://u@127.0.0.1/db", "--kek", strings.Repeat("A", 43)+"=")
+}
+
+// TestHealthcheckCommand: exit status follows the server's answer.
+func TestHealthcheckCommand(t *testing.T) {
+	h := newHarness(t)
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer ok.Close()
+	h.ok("", "healthcheck", "--url", ok.URL+"/healthz")
+	h.fails("answered 503", "", "healthcheck", "--url", ok.URL+"/readyz")
 }

@@ -76,6 +76,7 @@ func NewRoot(lookupEnv func(string) (string, bool)) *cobra.Command {
 		newCopyCmd(a),
 		newBackupCmd(a),
 		newRestoreCmd(a),
+		newHealthcheckCmd(),
 		newBreachedCmd(a),
 		newLogsCmd(a),
 		newActionsCmd(a),

@@ -54,6 +54,7 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.String("log-level", "", "log level: debug, info, warn or error (default "+config.DefaultLogLevel+")")
 	fs.String("pprof-addr", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (default off)")
 	fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9464 (default off)")
+	fs.String("otlp-endpoint", "", "export OpenTelemetry traces over OTLP/HTTP to this collector URL, e.g. http://otel-collector:4318 (default off)")
 	fs.Int("shutdown-timeout-seconds", 0, "how long SIGTERM waits for in-flight requests (default 20)")
 	fs.Int("shutdown-delay-seconds", 0, "how long SIGTERM keeps serving with /readyz unready before closing the listener (default 0)")
 	fs.Int("db-max-open-conns", 0, "PostgreSQL: connections per node at most (default max(8, 4×CPUs))")

@@ -52,6 +52,11 @@ type Server struct {
 	//
 	//	metrics_addr: 127.0.0.1:9464
 	MetricsAddr string `yaml:"metrics_addr"`
+	// OTLPEndpoint, when set, exports OpenTelemetry traces over OTLP/HTTP to this collector
+	// URL (off by default), e.g.
+	//
+	//	otlp_endpoint: http://otel-collector:4318
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
 	// ShutdownTimeoutSeconds bounds how long SIGTERM waits for in-flight requests before
 	// closing what is left (0: 20).
 	ShutdownTimeoutSeconds int `yaml:"shutdown_timeout_seconds"`

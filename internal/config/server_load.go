@@ -322,6 +322,11 @@ func (s Server) Validate() error {
 			add("metrics_addr", "port %q is not a number from 0 to 65535", port)
 		}
 	}
+	if s.OTLPEndpoint != "" {
+		if u, err := url.Parse(s.OTLPEndpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			add("otlp_endpoint", "%q is not an http(s) URL", s.OTLPEndpoint)
+		}
+	}
 	if s.ShutdownTimeoutSeconds < 0 || s.ShutdownTimeoutSeconds > 3600 {
 		add("shutdown_timeout_seconds", "%d is not between 0 and 3600", s.ShutdownTimeoutSeconds)
 	}

@@ -79,7 +79,10 @@ func (g refreshGrant) login(ctx context.Context, ex *exchange) error {
 	if err != nil {
 		return err
 	}
-	ex.user, err = dir.Lookup(ctx, fam.UserID)
+	err = s.stage(ctx, "directory.lookup", func(ctx context.Context) (err error) {
+		ex.user, err = dir.Lookup(ctx, fam.UserID)
+		return err
+	})
 	switch {
 	case errors.Is(err, directory.ErrUserNotFound):
 		ex.user = directory.Identity{UserID: fam.UserID}

@@ -1,6 +1,7 @@
 package oauthserver
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -68,4 +69,22 @@ func (s *Server) observe(ex *exchange, err error) {
 		o.Hooks = append(o.Hooks, run)
 	}
 	s.observer.ObserveToken(o)
+}
+
+// Tracer opens a span for one stage of the token pipeline, a child of the request's span in
+// ctx (package tracing supplies an OpenTelemetry one; nil means no tracing). end records the
+// stage's error, if any, and closes the span.
+type Tracer interface {
+	Start(ctx context.Context, name string) (_ context.Context, end func(error))
+}
+
+// stage runs fn as the pipeline stage name, in a span when tracing is on.
+func (s *Server) stage(ctx context.Context, name string, fn func(context.Context) error) error {
+	if s.tracer == nil {
+		return fn(ctx)
+	}
+	ctx, end := s.tracer.Start(ctx, name)
+	err := fn(ctx)
+	end(err)
+	return err
 }

@@ -62,6 +62,8 @@ type Config struct {
 	IPv6ClientPrefix int
 	// Observer is told each token request's outcome (metrics); nil means nobody.
 	Observer Observer
+	// Tracer spans the token pipeline's stages (tracing); nil means none.
+	Tracer Tracer
 }
 
 // Opener opens values sealed with the key-encryption key (seal.Box satisfies it).
@@ -103,6 +105,7 @@ type Server struct {
 	sending inFlight
 	// observer is Config.Observer (observe.go).
 	observer Observer
+	tracer   Tracer
 }
 
 // New returns a Server for cfg.
@@ -119,7 +122,7 @@ func New(cfg Config) *Server {
 		proxies: cfg.TrustedProxies,
 		origin:  originOf(cfg.Issuer),
 	}
-	s.observer = cfg.Observer
+	s.observer, s.tracer = cfg.Observer, cfg.Tracer
 	s.SetRateLimits(cfg.RateLimits)
 	s.mfaSends = cfg.MFASendLimits
 	if s.clock == nil {

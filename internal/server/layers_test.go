@@ -41,7 +41,7 @@ func TestLayers(t *testing.T) {
 	noHTTP := []string{"internal/store", "internal/store/sqlstore", "internal/directory", "internal/directory/database",
 		"internal/config", "internal/seal", "internal/token", "internal/password", "internal/logs", "internal/admin",
 		"internal/mfa", "internal/guard", "internal/hooks"}
-	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/mgmtapi", "internal/demoapi", "internal/metrics"}
+	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/mgmtapi", "internal/demoapi", "internal/metrics", "internal/tracing"}
 	for _, want := range append(slices.Clone(leaves), "internal/oauthserver", "internal/token") {
 		if _, ok := imports[want]; !ok {
 			t.Fatalf("package %s not found: is the test reading the right tree?", want)

@@ -61,7 +61,9 @@ func openWith(t *testing.T, mut func(*config.Server), opts Options) (*Server, *h
 		opts.KEK = seal.NewKEK()
 	}
 	opts.Migrate = true
-	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	srv, err := Open(t.Context(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)

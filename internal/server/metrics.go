@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/metrics"
@@ -17,6 +18,22 @@ func (s *Server) observer() oauthserver.Observer {
 		return nil
 	}
 	return s.Metrics
+}
+
+// tracer is the token pipeline's tracing hook, or nil without tracing.
+func (s *Server) tracer() oauthserver.Tracer {
+	if s.Tracing == nil {
+		return nil
+	}
+	return s.Tracing
+}
+
+// buildVersion is the main module's version, for the traces' service.version.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Version
+	}
+	return "unknown"
 }
 
 // startMetrics serves /metrics on addr until Close, on a listener of its own: the public

@@ -38,6 +38,7 @@ import (
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
 	"github.com/sesameauth/sesame/internal/token"
+	"github.com/sesameauth/sesame/internal/tracing"
 )
 
 // Options are the parts of a Server that do not come from the config file.
@@ -78,6 +79,8 @@ type Server struct {
 	Admin *admin.Service
 	// Metrics are the node's Prometheus metrics; nil unless metrics_addr is set.
 	Metrics *metrics.Metrics
+	// Tracing exports OpenTelemetry traces; nil unless otlp_endpoint is set.
+	Tracing *tracing.Tracing
 
 	log     *slog.Logger
 	handler http.Handler
@@ -182,6 +185,11 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		}
 	}
 	s.Events = logs.New(st, log, now)
+	if cfg.OTLPEndpoint != "" {
+		if s.Tracing, err = tracing.New(ctx, cfg.OTLPEndpoint, buildVersion(), log); err != nil {
+			return fail(err)
+		}
+	}
 	var tees []func(store.LogEvent)
 	if cfg.MetricsAddr != "" {
 		s.Metrics = metrics.New()
@@ -223,6 +231,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		AdminEmails:      cfg.AdminEmailList(),
 		IPv6ClientPrefix: cfg.IPv6ClientPrefix,
 		Observer:         s.observer(),
+		Tracer:           s.tracer(),
 	})
 	s.oauth = oauth
 	mux := http.NewServeMux()
@@ -242,8 +251,11 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		mux.Handle(pattern, h)
 	}
 	s.handler = mux
+	if s.Tracing != nil {
+		s.handler = s.Tracing.Middleware(s.handler)
+	}
 	if s.Metrics != nil {
-		s.handler = s.Metrics.Middleware(mux)
+		s.handler = s.Metrics.Middleware(s.handler)
 		if err := s.startMetrics(cfg.MetricsAddr, now); err != nil {
 			return fail(err)
 		}
@@ -500,6 +512,11 @@ func (s *Server) Close() error {
 	if s.Stream != nil { // after the sink: nothing is teed to it any more
 		if err := s.Stream.Close(ctx); err != nil {
 			s.log.Warn("flushing tenant log stream", "err", err)
+		}
+	}
+	if s.Tracing != nil {
+		if err := s.Tracing.Shutdown(ctx); err != nil {
+			s.log.Warn("exporting the last traces", "err", err)
 		}
 	}
 	return s.Store.Close()

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
-	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/server"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
@@ -157,33 +155,12 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 	if src.Created {
 		fmt.Fprintf(cmd.ErrOrStderr(), "sesame: created key-encryption key file %s; back it up with the database (without it, signing keys and sealed secrets cannot be opened)\n", src.Path)
 	}
-	box, err := seal.New(kek)
-	if err != nil {
-		return nil, err
-	}
 	ctx := cmd.Context()
-	st, err := sqlstore.OpenWith(ctx, cfg.DB, server.StoreOptions(cfg))
+	core, err := server.OpenCore(ctx, cfg, server.CoreOptions{KEK: kek, Migrate: migrate})
 	if err != nil {
-		return nil, fmt.Errorf("opening database: %w", err)
-	}
-	if migrate {
-		if err := st.Migrate(ctx); err != nil {
-			st.Close()
-			return nil, fmt.Errorf("migrating database: %w", err)
-		}
-	} else if ok, err := st.SchemaUpToDate(ctx); err != nil || !ok {
-		st.Close()
-		if err == nil {
-			err = errors.New("database schema is out of date: run `sesame migrate` (or pass --migrate)")
-		}
 		return nil, err
 	}
-	keys := token.NewKeys(st, box, nil)
-	hasher := password.NewHasher(password.Params{
-		MemoryKiB:   cfg.PasswordHashMemoryKiB,
-		Iterations:  cfg.PasswordHashIterations,
-		Parallelism: 1,
-	}, 0)
+	st, box, keys, hasher := core.Store, core.Box, core.Keys, core.Hasher
 	// The Management API: the issuer's when one is configured, else the one the server made.
 	mgmtAudience := admin.ManagementAudience(cfg.EffectiveIssuer())
 	if cfg.Issuer == "" {

@@ -8,7 +8,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -110,10 +109,6 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	if now == nil {
 		now = time.Now
 	}
-	box, err := seal.New(opts.KEK)
-	if err != nil {
-		return nil, err
-	}
 	// Validate has checked these; parsed here, before anything is started.
 	proxies, err := cfg.TrustedProxyPrefixes()
 	if err != nil {
@@ -131,10 +126,12 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	fetch := &swapFetcher{}
 	fetch.set(f)
 	engine := engineWith(cfg, fetch)
-	st, err := sqlstore.OpenWith(ctx, cfg.DB, StoreOptions(cfg))
+	core, err := OpenCore(ctx, cfg, CoreOptions{KEK: opts.KEK, Migrate: opts.Migrate, Now: now,
+		PasswordConcurrency: opts.PasswordConcurrency})
 	if err != nil {
-		return nil, fmt.Errorf("opening database: %w", err)
+		return nil, err
 	}
+	st, box := core.Store, core.Box
 	fail := func(err error) (*Server, error) {
 		st.Close()
 		return nil, err
@@ -145,15 +142,6 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 				"path", f.Path, "mode", fmt.Sprintf("%04o", uint32(f.Mode)))
 		}
 	}
-	if opts.Migrate {
-		if err := st.Migrate(ctx); err != nil {
-			return fail(fmt.Errorf("migrating database: %w", err))
-		}
-	} else if ok, err := st.SchemaUpToDate(ctx); err != nil {
-		return fail(err)
-	} else if !ok {
-		return fail(errors.New("database schema is out of date: run `sesame migrate` (or serve with auto_migrate)"))
-	}
 	if err := checkMFASender(ctx, cfg, st); err != nil {
 		return fail(err)
 	}
@@ -162,13 +150,9 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Issuer: cfg.EffectiveIssuer(),
 		Store:  st,
 		Box:    box,
-		Keys:   token.NewKeys(st, box, now),
-		Hasher: password.NewHasher(password.Params{
-			MemoryKiB:   cfg.PasswordHashMemoryKiB,
-			Iterations:  cfg.PasswordHashIterations,
-			Parallelism: 1,
-		}, opts.PasswordConcurrency),
-		log: log, fetch: fetch,
+		Keys:   core.Keys,
+		Hasher: core.Hasher,
+		log:    log, fetch: fetch,
 		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
 	}
 	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now, Jobs: &admin.JobRunner{},

@@ -46,16 +46,20 @@ demo user's password are generated at every start and printed with a curl comman
 			if err != nil {
 				return err
 			}
-			if _, set := a.env("SESAME_DB"); !set && !cmd.Flags().Changed("db") && a.flags.config == "" {
-				cfg.DB = demoDB
+			// The demo's own settings, applied again to the config a SIGHUP re-reads.
+			a.adjustConfig = func(cfg *config.Server) {
+				if _, set := a.env("SESAME_DB"); !set && !cmd.Flags().Changed("db") && a.flags.config == "" {
+					cfg.DB = demoDB
+				}
+				// The demo is development: with the default log sender, email and SMS codes
+				// are read from the log.
+				cfg.DevLogMFACodes = true
+				// Metrics are on in the demo, on a loopback port of their own.
+				if cfg.MetricsAddr == "" {
+					cfg.MetricsAddr = "127.0.0.1:0"
+				}
 			}
-			// The demo is development: with the default log sender, email and SMS codes
-			// are read from the log.
-			cfg.DevLogMFACodes = true
-			// Metrics are on in the demo, on a loopback port of their own.
-			if cfg.MetricsAddr == "" {
-				cfg.MetricsAddr = "127.0.0.1:0"
-			}
+			a.adjustConfig(&cfg)
 			creds, err := a.prepareDemo(cmd, cfg)
 			if err != nil {
 				return err

@@ -95,6 +95,9 @@ func (a *app) reloadOnHUP(cmd *cobra.Command, srv *server.Server, level *slog.Le
 				log.Error("SIGHUP: config not reloaded", "err", err)
 				continue
 			}
+			if a.adjustConfig != nil {
+				a.adjustConfig(&next)
+			}
 			applied, restart, err := srv.Reload(next)
 			if err != nil {
 				log.Error("SIGHUP: config not reloaded", "err", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
+	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -134,6 +135,19 @@ func TestMetricsMove(t *testing.T) {
 	if code, body := tokenRequest(t, ts.URL, login); code == http.StatusOK {
 		t.Fatalf("login through a throwing Action: %d %v, want an error", code, body)
 	}
+	// Brute-force protection at 2 failures blocks the user from this IP: a limit_wc event.
+	ap := guard.Defaults()
+	ap.BruteForce.MaxAttempts = 2
+	if err := srv.Store.UpdateTenant(ctx, func(tn *store.Tenant) error { tn.AttackProtection = &ap; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	skew.Store(int64(10 * time.Second)) // past the node's tenant cache
+	for range 2 {
+		tokenRequest(t, ts.URL, wrong)
+	}
+	if code, _ := tokenRequest(t, ts.URL, wrong); code != http.StatusTooManyRequests {
+		t.Fatalf("blocked login: %d, want 429", code)
+	}
 	flush(t, srv)
 
 	after := scrape(t, srv)
@@ -143,17 +157,20 @@ func TestMetricsMove(t *testing.T) {
 		want   float64
 	}{
 		{"sesame_token_requests_total", map[string]string{"grant_type": "password", "client_id": streamClientID, "outcome": "success"}, 1},
-		{"sesame_token_requests_total", map[string]string{"grant_type": "password", "error": "invalid_grant"}, 1},
+		{"sesame_token_requests_total", map[string]string{"grant_type": "password", "error": "invalid_grant"}, 3},
 		{"sesame_token_requests_total", map[string]string{"grant_type": "refresh_token", "outcome": "success"}, 1},
 		{"sesame_token_requests_total", map[string]string{"grant_type": "refresh_token", "error": "invalid_grant"}, 1},
 		{"sesame_refresh_rotations_total", nil, 1},
 		{"sesame_refresh_reuse_detections_total", nil, 1},
-		{"sesame_tenant_log_events_total", map[string]string{"type": "fp"}, 1},
 		{"sesame_tenant_log_events_total", map[string]string{"type": "ferrt"}, 1},
+		{"sesame_tenant_log_events_total", map[string]string{"type": "fp"}, 3},
+		{"sesame_tenant_log_events_total", map[string]string{"type": "limit_wc"}, 1},
+		{"sesame_attack_protection_total", map[string]string{"kind": "brute_force"}, 1},
+		{"sesame_token_requests_total", map[string]string{"grant_type": "password", "error": "too_many_attempts"}, 1},
 		{"sesame_hook_executions_total", map[string]string{"kind": "action", "outcome": "error"}, 1},
 		{"sesame_hook_execution_duration_seconds", map[string]string{"kind": "action"}, 1},
 		{"sesame_http_requests_total", map[string]string{"endpoint": "/oauth/token", "code": "200"}, 2},
-		{"sesame_http_request_duration_seconds", map[string]string{"endpoint": "/oauth/token"}, 5},
+		{"sesame_http_request_duration_seconds", map[string]string{"endpoint": "/oauth/token"}, 8},
 	} {
 		if got := value(after, c.name, c.labels) - value(before, c.name, c.labels); got != c.want {
 			t.Errorf("%s%v moved by %v, want %v", c.name, c.labels, got, c.want)

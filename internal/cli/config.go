@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,7 +9,6 @@ import (
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/directory/scripted"
-	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/seal"
 	"github.com/sesameauth/sesame/internal/server"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
@@ -54,6 +52,10 @@ func serverFlags(fs *pflag.FlagSet) {
 	fs.String("log-format", "", "log format: text or json (default "+config.DefaultLogFormat+")")
 	fs.String("log-level", "", "log level: debug, info, warn or error (default "+config.DefaultLogLevel+")")
 	fs.String("pprof-addr", "", "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (default off)")
+	fs.String("metrics-addr", "", "serve Prometheus metrics at /metrics on this address, e.g. 127.0.0.1:9464 (default off)")
+	fs.String("otlp-endpoint", "", "export OpenTelemetry traces over OTLP/HTTP to this collector URL, e.g. http://otel-collector:4318 (default off)")
+	fs.Int("shutdown-timeout-seconds", 0, "how long SIGTERM waits for in-flight requests (default 20)")
+	fs.Int("shutdown-delay-seconds", 0, "how long SIGTERM keeps serving with /readyz unready before closing the listener (default 0)")
 	fs.Int("db-max-open-conns", 0, "PostgreSQL: connections per node at most (default max(8, 4×CPUs))")
 	fs.Int("db-max-idle-conns", 0, "PostgreSQL: idle connections kept (default db-max-open-conns)")
 	fs.Int("db-conn-max-lifetime-seconds", 0, "PostgreSQL: recycle connections after this long (default 1800)")
@@ -161,33 +163,12 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 	if src.Created {
 		fmt.Fprintf(cmd.ErrOrStderr(), "sesame: created key-encryption key file %s; back it up with the database (without it, signing keys and sealed secrets cannot be opened)\n", src.Path)
 	}
-	box, err := seal.New(kek)
-	if err != nil {
-		return nil, err
-	}
 	ctx := cmd.Context()
-	st, err := sqlstore.OpenWith(ctx, cfg.DB, server.StoreOptions(cfg))
+	core, err := server.OpenCore(ctx, cfg, server.CoreOptions{KEK: kek, Migrate: migrate})
 	if err != nil {
-		return nil, fmt.Errorf("opening database: %w", err)
-	}
-	if migrate {
-		if err := st.Migrate(ctx); err != nil {
-			st.Close()
-			return nil, fmt.Errorf("migrating database: %w", err)
-		}
-	} else if ok, err := st.SchemaUpToDate(ctx); err != nil || !ok {
-		st.Close()
-		if err == nil {
-			err = errors.New("database schema is out of date: run `sesame migrate` (or pass --migrate)")
-		}
 		return nil, err
 	}
-	keys := token.NewKeys(st, box, nil)
-	hasher := password.NewHasher(password.Params{
-		MemoryKiB:   cfg.PasswordHashMemoryKiB,
-		Iterations:  cfg.PasswordHashIterations,
-		Parallelism: 1,
-	}, 0)
+	st, box, keys, hasher := core.Store, core.Box, core.Keys, core.Hasher
 	// The Management API: the issuer's when one is configured, else the one the server made.
 	mgmtAudience := admin.ManagementAudience(cfg.EffectiveIssuer())
 	if cfg.Issuer == "" {

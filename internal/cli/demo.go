@@ -60,12 +60,20 @@ certificate is written to ./` + demoCertFile + ` for it to trust.`,
 			if err != nil {
 				return err
 			}
-			if _, set := a.env("SESAME_DB"); !set && !cmd.Flags().Changed("db") && a.flags.config == "" {
-				cfg.DB = demoDB
+			// The demo's own settings, applied again to the config a SIGHUP re-reads.
+			a.adjustConfig = func(cfg *config.Server) {
+				if _, set := a.env("SESAME_DB"); !set && !cmd.Flags().Changed("db") && a.flags.config == "" {
+					cfg.DB = demoDB
+				}
+				// The demo is development: with the default log sender, email and SMS codes
+				// are read from the log.
+				cfg.DevLogMFACodes = true
+				// Metrics are on in the demo, on a loopback port of their own.
+				if cfg.MetricsAddr == "" {
+					cfg.MetricsAddr = "127.0.0.1:0"
+				}
 			}
-			// The demo is development: with the default log sender, email and SMS codes
-			// are read from the log.
-			cfg.DevLogMFACodes = true
+			a.adjustConfig(&cfg)
 			creds, err := a.prepareDemo(cmd, cfg)
 			if err != nil {
 				return err
@@ -92,7 +100,11 @@ certificate is written to ./` + demoCertFile + ` for it to trust.`,
 						return err
 					}
 				}
-				return printDemoBanner(cmd.OutOrStdout(), srv.Issuer, creds, cfg.TLSEnabled(), certFile, cfg.TLSSelfSigned)
+				if err := printDemoBanner(cmd.OutOrStdout(), srv.Issuer, creds, cfg.TLSEnabled(), certFile, cfg.TLSSelfSigned); err != nil {
+					return err
+				}
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "Prometheus metrics: curl http://%s/metrics\n", srv.MetricsAddr())
+				return err
 			})
 		},
 	}

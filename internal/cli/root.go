@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sesameauth/sesame/internal/config"
 )
 
 // Main runs the CLI and returns the process exit code.
@@ -39,6 +41,9 @@ type app struct {
 	// environment.
 	lookupEnv func(string) (string, bool)
 	flags     globalFlags
+	// adjustConfig, when set, is what the command changed in the resolved server config (the
+	// demo's defaults); a SIGHUP reload applies it again before comparing.
+	adjustConfig func(*config.Server)
 }
 
 func (a *app) env(name string) (string, bool) {
@@ -74,6 +79,9 @@ func NewRoot(lookupEnv func(string) (string, bool)) *cobra.Command {
 		newMigrateCmd(a),
 		newBenchCmd(a),
 		newCopyCmd(a),
+		newBackupCmd(a),
+		newRestoreCmd(a),
+		newHealthcheckCmd(),
 		newBreachedCmd(a),
 		newLogsCmd(a),
 		newActionsCmd(a),

@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -46,14 +49,18 @@ func (a *app) runServer(cmd *cobra.Command, cfg config.Server, opts server.Optio
 	}
 	opts.KEK = kek
 	opts.Migrate = cfg.MigrateOnStart()
+	level := new(slog.LevelVar)
 	if opts.Logger == nil {
-		opts.Logger = newLogger(cmd.ErrOrStderr(), cfg)
+		opts.Logger = newLogger(cmd.ErrOrStderr(), cfg, level)
 	}
 	srv, err := server.Open(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	// Before "sesame listening": a SIGHUP sent once that line is out must find the handler.
+	stopReload := a.reloadOnHUP(cmd, srv, level, opts.Logger)
+	defer stopReload()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -68,9 +75,54 @@ func (a *app) runServer(cmd *cobra.Command, cfg config.Server, opts server.Optio
 	return srv.Serve(ctx, ln)
 }
 
-func newLogger(w io.Writer, cfg config.Server) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+// reloadOnHUP re-reads the server config (file, SESAME_* variables, flags) at every SIGHUP and
+// hands it to the running server: log_level, the token endpoint's rate limits and
+// actions_fetch_allow change at once; other changed keys are logged as needing a restart. A
+// config that does not validate changes nothing. The returned function stops listening.
+func (a *app) reloadOnHUP(cmd *cobra.Command, srv *server.Server, level *slog.LevelVar, log *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-hup:
+			}
+			next, err := a.resolveServerConfig(cmd)
+			if err != nil {
+				log.Error("SIGHUP: config not reloaded", "err", err)
+				continue
+			}
+			if a.adjustConfig != nil {
+				a.adjustConfig(&next)
+			}
+			applied, restart, err := srv.Reload(next)
+			if err != nil {
+				log.Error("SIGHUP: config not reloaded", "err", err)
+				continue
+			}
+			var l slog.Level
+			if l.UnmarshalText([]byte(next.LogLevel)) == nil {
+				level.Set(l)
+			}
+			log.Info("SIGHUP: config reloaded", "applied", applied, "reloadable", server.Reloadable)
+			if len(restart) > 0 {
+				log.Warn("SIGHUP: changed settings that need a restart were not applied", "keys", restart)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
+}
+
+func newLogger(w io.Writer, cfg config.Server, level *slog.LevelVar) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(cfg.LogLevel))
+	level.Set(l)
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))

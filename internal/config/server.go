@@ -47,6 +47,23 @@ type Server struct {
 	PasswordHashIterations uint32 `yaml:"password_hash_iterations"`
 	// PprofAddr, when set, serves net/http/pprof on this loopback address (off by default).
 	PprofAddr string `yaml:"pprof_addr"`
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics on this address, a
+	// listener of its own apart from the public one (off by default), e.g.
+	//
+	//	metrics_addr: 127.0.0.1:9464
+	MetricsAddr string `yaml:"metrics_addr"`
+	// OTLPEndpoint, when set, exports OpenTelemetry traces over OTLP/HTTP to this collector
+	// URL (off by default), e.g.
+	//
+	//	otlp_endpoint: http://otel-collector:4318
+	OTLPEndpoint string `yaml:"otlp_endpoint"`
+	// ShutdownTimeoutSeconds bounds how long SIGTERM waits for in-flight requests before
+	// closing what is left (0: 20).
+	ShutdownTimeoutSeconds int `yaml:"shutdown_timeout_seconds"`
+	// ShutdownDelaySeconds is how long SIGTERM keeps serving with /readyz answering 503
+	// before it stops accepting connections, so that a load balancer stops routing here first
+	// (0, the default: none; behind Kubernetes, a little more than the readiness period).
+	ShutdownDelaySeconds int `yaml:"shutdown_delay_seconds"`
 	// AutoMigrate lets serve apply pending migrations at start (default true for SQLite).
 	AutoMigrate *bool `yaml:"auto_migrate"`
 	// DBMaxOpenConns caps each node's PostgreSQL pool (0: max(8, 4×CPUs)); keep nodes ×

@@ -315,6 +315,24 @@ func (s Server) Validate() error {
 			add("issuer", "%q must not have a query, fragment or user info", s.Issuer)
 		}
 	}
+	if s.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(s.MetricsAddr); err != nil {
+			add("metrics_addr", "%q is not host:port", s.MetricsAddr)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			add("metrics_addr", "port %q is not a number from 0 to 65535", port)
+		}
+	}
+	if s.OTLPEndpoint != "" {
+		if u, err := url.Parse(s.OTLPEndpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			add("otlp_endpoint", "%q is not an http(s) URL", s.OTLPEndpoint)
+		}
+	}
+	if s.ShutdownTimeoutSeconds < 0 || s.ShutdownTimeoutSeconds > 3600 {
+		add("shutdown_timeout_seconds", "%d is not between 0 and 3600", s.ShutdownTimeoutSeconds)
+	}
+	if s.ShutdownDelaySeconds < 0 || s.ShutdownDelaySeconds > 600 {
+		add("shutdown_delay_seconds", "%d is not between 0 and 600", s.ShutdownDelaySeconds)
+	}
 	switch scheme := s.DBScheme(); scheme {
 	case "sqlite":
 		if p, _ := s.SQLitePath(); p == "" {

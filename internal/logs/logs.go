@@ -50,6 +50,9 @@ func (s *Sink) Emit(e store.LogEvent) {
 // Dropped reports how many events were lost to a full queue.
 func (s *Sink) Dropped() int64 { return s.q.dropped.Load() }
 
+// Queued reports how many events wait for the writer now.
+func (s *Sink) Queued() int { return len(s.q.ch) }
+
 // maxBatch bounds how many events one store transaction appends, and flushDelay how long the
 // writer waits for more after the first: under load a batch fills in far less than
 // flushDelay; when the server is idle an event reaches the store flushDelay later at most.

@@ -129,6 +129,9 @@ func (s *Stream) Send(e store.LogEvent) { s.q.put(e) }
 // Dropped reports how many events the stream lost to a full queue or a failed delivery.
 func (s *Stream) Dropped() int64 { return s.q.dropped.Load() }
 
+// Queued reports how many events wait to be sent now.
+func (s *Stream) Queued() int { return len(s.q.ch) }
+
 // send writes one batch (what was queued, up to maxStreamBatch) as JSON lines to the stream's
 // destinations; buf is reused from batch to batch.
 func (s *Stream) send(buf *bytes.Buffer, batch []store.LogEvent) {

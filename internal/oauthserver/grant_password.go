@@ -81,7 +81,10 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 	// than queued without bound (each argon2id hash holds ~19 MiB while it runs).
 	var accountRefusal *directory.AccountError
 	authCtx, cancel := context.WithTimeout(ctx, hashWait)
-	ex.user, err = dir.Authenticate(authCtx, username, pw)
+	err = s.stage(authCtx, "directory.authenticate", func(ctx context.Context) (err error) {
+		ex.user, err = dir.Authenticate(ctx, username, pw) // the password hash is verified in here
+		return err
+	})
 	cancel()
 	switch {
 	case errors.Is(err, directory.ErrInvalidCredentials):

@@ -58,7 +58,7 @@ func (n *rateNote) header(h http.Header) {
 // otherwise spend a real client's budget) and only then is a forwarded end-user IP trusted.
 // A public client proves nothing but its client_id, so its bucket is per end-user IP.
 func (s *Server) limitRequest(ctx context.Context, ex *exchange, authenticated bool) error {
-	if r := guard.PerMinute(s.limits.PerIP); r.On() {
+	if r := guard.PerMinute(s.rateLimits().PerIP); r.On() {
 		ip := ex.peer
 		if authenticated {
 			ip = ex.ip
@@ -67,7 +67,7 @@ func (s *Server) limitRequest(ctx context.Context, ex *exchange, authenticated b
 			return err
 		}
 	}
-	if r := guard.PerMinute(s.limits.PerClient); r.On() && authenticated {
+	if r := guard.PerMinute(s.rateLimits().PerClient); r.On() && authenticated {
 		key := guard.ClientRateKey(ex.client.ClientID)
 		if !ex.client.Confidential {
 			key = s.guard.PublicClientRateKey(ex.client.ClientID, ex.ip)
@@ -81,7 +81,7 @@ func (s *Server) limitRequest(ctx context.Context, ex *exchange, authenticated b
 
 // limitRefresh counts one redemption of a refresh-token family.
 func (s *Server) limitRefresh(ctx context.Context, ex *exchange, familyID string) error {
-	r := guard.PerMinute(s.limits.PerRefreshToken)
+	r := guard.PerMinute(s.rateLimits().PerRefreshToken)
 	if !r.On() {
 		return nil
 	}

@@ -40,8 +40,10 @@ func (s *Server) useRealm(ctx context.Context, ex *exchange, name string, notFou
 // outage does not stop every refresh). gone is the grant's answer for a user who no longer
 // exists; blocked its answer for a blocked user.
 func (s *Server) currentUser(ctx context.Context, ex *exchange, userID string, gone, blocked *Error) error {
-	var err error
-	ex.user, err = ex.dir.Lookup(ctx, userID)
+	err := s.stage(ctx, "directory.lookup", func(ctx context.Context) (err error) {
+		ex.user, err = ex.dir.Lookup(ctx, userID)
+		return err
+	})
 	switch {
 	case errors.Is(err, directory.ErrUserNotFound):
 		ex.user = directory.Identity{UserID: userID}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/directory"
@@ -62,6 +63,10 @@ type Config struct {
 	// IPv6ClientPrefix is the length of the IPv6 network that attack protection and the
 	// per-IP rate limits count as one client (0: guard.DefaultIPv6Prefix, a /64).
 	IPv6ClientPrefix int
+	// Observer is told each token request's outcome (metrics); nil means nobody.
+	Observer Observer
+	// Tracer spans the token pipeline's stages (tracing); nil means none.
+	Tracer Tracer
 }
 
 // Opener opens values sealed with the key-encryption key (seal.Box satisfies it).
@@ -88,7 +93,7 @@ type Server struct {
 	hookCache   hookCache
 	ccHookCache hookCache
 	mfa         *mfa.Service
-	limits      RateLimits
+	limits      atomic.Pointer[RateLimits] // SetRateLimits swaps them while serving
 	mfaSends    MFASendLimits
 	// sender delivers MFA and passwordless codes; codes issues and checks passwordless codes.
 	sender   mfa.Sender
@@ -105,6 +110,9 @@ type Server struct {
 	origins originCache
 	// sending counts notices being delivered in the background (see Flush).
 	sending inFlight
+	// observer is Config.Observer (observe.go).
+	observer Observer
+	tracer   Tracer
 }
 
 // New returns a Server for cfg.
@@ -118,10 +126,11 @@ func New(cfg Config) *Server {
 		events:  cfg.Events,
 		log:     cfg.Logger,
 		clock:   cfg.Now,
-		limits:  cfg.RateLimits,
 		proxies: cfg.TrustedProxies,
 		origin:  originOf(cfg.Issuer),
 	}
+	s.observer, s.tracer = cfg.Observer, cfg.Tracer
+	s.SetRateLimits(cfg.RateLimits)
 	s.mfaSends = cfg.MFASendLimits
 	if s.clock == nil {
 		s.clock = time.Now
@@ -172,6 +181,12 @@ func New(cfg Config) *Server {
 }
 
 func (s *Server) now() time.Time { return s.clock().UTC() }
+
+// SetRateLimits replaces the token endpoint's rate limits; requests from then on use them (the
+// server's SIGHUP reload calls it).
+func (s *Server) SetRateLimits(l RateLimits) { s.limits.Store(&l) }
+
+func (s *Server) rateLimits() RateLimits { return *s.limits.Load() }
 
 // Handler routes the public endpoints.
 func (s *Server) Handler() http.Handler {

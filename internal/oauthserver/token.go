@@ -108,11 +108,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			s.emit(ex, failure, asError(err).Description)
 		}
 		s.writeError(w, r, err)
+		s.observe(ex, err)
 		return
 	}
 	success, _ := g.events()
 	s.emit(ex, success, "")
 	writeJSON(w, http.StatusOK, resp)
+	s.observe(ex, nil)
 }
 
 func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenResponse, grant, error) {
@@ -129,7 +131,10 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 	if !ok {
 		return nil, nil, errUnsupportedGrant(safeName(ex.grantType))
 	}
-	ex.client, err = s.authenticateClient(ctx, ex.r, p)
+	err = s.stage(ctx, "client_authentication", func(ctx context.Context) (err error) {
+		ex.client, err = s.authenticateClient(ctx, ex.r, p)
+		return err
+	})
 	if err == nil {
 		ex.ip = endUserIP(ex.r, ex.client)
 		// A browser on an origin the client does not list is refused before any grant work.
@@ -159,11 +164,11 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 			return nil, g, err
 		}
 	}
-	if err := g.login(ctx, ex); err != nil {
+	if err := s.stage(ctx, "grant."+safeName(ex.grantType), func(ctx context.Context) error { return g.login(ctx, ex) }); err != nil {
 		return nil, g, err
 	}
 	// Post-login stages run here, in Auth0's order: Rules, then Actions, then the MFA gate.
-	if err := s.runHooks(ctx, ex); err != nil {
+	if err := s.stage(ctx, "hooks", func(ctx context.Context) error { return s.runHooks(ctx, ex) }); err != nil {
 		return nil, g, err
 	}
 	if err := s.mfaGate(ctx, ex); err != nil {
@@ -174,7 +179,11 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 			return nil, g, err
 		}
 	}
-	resp, err := s.issue(ctx, ex)
+	var resp *tokenResponse
+	err = s.stage(ctx, "issue", func(ctx context.Context) (err error) {
+		resp, err = s.issue(ctx, ex)
+		return err
+	})
 	return resp, g, err
 }
 

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -65,6 +66,22 @@ type Hasher struct {
 	floor timingFloor
 	now   func() time.Time
 	sleep func(context.Context, time.Duration)
+	// waiting and shed count requests queued for a slot and those turned away (Stats).
+	waiting atomic.Int64
+	shed    atomic.Int64
+}
+
+// PoolStats is a snapshot of the hashing pool, for metrics.
+type PoolStats struct {
+	InUse, Capacity int
+	// Waiting is how many operations wait for a slot now; Shed how many gave up waiting
+	// (ErrOverloaded) since start.
+	Waiting, Shed int64
+}
+
+// Stats reports the hashing pool's use.
+func (h *Hasher) Stats() PoolStats {
+	return PoolStats{InUse: len(h.sem), Capacity: cap(h.sem), Waiting: h.waiting.Load(), Shed: h.shed.Load()}
 }
 
 // NewHasher returns a Hasher that hashes with p and runs at most concurrency hash or verify
@@ -154,10 +171,13 @@ func (h *Hasher) acquire(ctx context.Context) error {
 		return nil
 	default:
 	}
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
 	select {
 	case h.sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
+		h.shed.Add(1)
 		return fmt.Errorf("%w: %w", ErrOverloaded, ctx.Err())
 	}
 }

@@ -42,7 +42,7 @@ func TestLayers(t *testing.T) {
 		"internal/directory/ldap", "internal/directory/mirror", "internal/directory/scripted",
 		"internal/config", "internal/seal", "internal/token", "internal/password", "internal/logs", "internal/admin",
 		"internal/mfa", "internal/guard", "internal/hooks", "internal/passwordless"}
-	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/mgmtapi", "internal/demoapi", "internal/webui"}
+	upper := []string{"internal/server", "internal/cli", "internal/oauthserver", "internal/mgmtapi", "internal/demoapi", "internal/webui", "internal/metrics", "internal/tracing"}
 	for _, want := range append(slices.Clone(leaves), "internal/oauthserver", "internal/token") {
 		if _, ok := imports[want]; !ok {
 			t.Fatalf("package %s not found: is the test reading the right tree?", want)

@@ -57,8 +57,13 @@ func openWith(t *testing.T, mut func(*config.Server), opts Options) (*Server, *h
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	opts.KEK, opts.Migrate = seal.NewKEK(), true
-	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.KEK == nil {
+		opts.KEK = seal.NewKEK()
+	}
+	opts.Migrate = true
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	srv, err := Open(t.Context(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)

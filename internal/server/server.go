@@ -8,7 +8,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/admin"
@@ -27,6 +27,7 @@ import (
 	"github.com/sesameauth/sesame/internal/guard"
 	"github.com/sesameauth/sesame/internal/logs"
 	"github.com/sesameauth/sesame/internal/logs/webhook"
+	"github.com/sesameauth/sesame/internal/metrics"
 	"github.com/sesameauth/sesame/internal/mfa"
 	"github.com/sesameauth/sesame/internal/mfa/deliver"
 	"github.com/sesameauth/sesame/internal/mgmtapi"
@@ -37,6 +38,7 @@ import (
 	"github.com/sesameauth/sesame/internal/store"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
 	"github.com/sesameauth/sesame/internal/token"
+	"github.com/sesameauth/sesame/internal/tracing"
 	"github.com/sesameauth/sesame/internal/webui"
 )
 
@@ -78,6 +80,10 @@ type Server struct {
 	Admin *admin.Service
 	// dirs gives each connection its directory (directories.go).
 	dirs *directories
+	// Metrics are the node's Prometheus metrics; nil unless metrics_addr is set.
+	Metrics *metrics.Metrics
+	// Tracing exports OpenTelemetry traces; nil unless otlp_endpoint is set.
+	Tracing *tracing.Tracing
 
 	log     *slog.Logger
 	handler http.Handler
@@ -87,6 +93,12 @@ type Server struct {
 	oauth   *oauthserver.Server
 	// legacyDBs are the pools of custom-database scripts' require('pg').
 	legacyDBs *scripted.Pools
+	// fetch is the Actions' fetch(), swapped by Reload.
+	fetch *swapFetcher
+	// draining is set once Serve's context ends: /readyz answers 503 from then on.
+	draining atomic.Bool
+	// metricsAddr is the bound address of the metrics listener (metrics.go).
+	metricsAddr string
 	// purged is closed once housekeeping's purge at start is done (see Flush).
 	purged   chan struct{}
 	keyTicks <-chan time.Time // see Options
@@ -103,10 +115,6 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	if now == nil {
 		now = time.Now
 	}
-	box, err := seal.New(opts.KEK)
-	if err != nil {
-		return nil, err
-	}
 	// Validate has checked these; parsed here, before anything is started.
 	proxies, err := cfg.TrustedProxyPrefixes()
 	if err != nil {
@@ -116,14 +124,20 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("log_retention: %w", err)
 	}
-	engine, err := HooksEngine(cfg)
+	// fetch() goes through a swapFetcher so that a reload can change its allowlist.
+	f, err := newFetcher(cfg)
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlstore.OpenWith(ctx, cfg.DB, StoreOptions(cfg))
+	fetch := &swapFetcher{}
+	fetch.set(f)
+	engine := engineWith(cfg, fetch)
+	core, err := OpenCore(ctx, cfg, CoreOptions{KEK: opts.KEK, Migrate: opts.Migrate, Now: now,
+		PasswordConcurrency: opts.PasswordConcurrency})
 	if err != nil {
-		return nil, fmt.Errorf("opening database: %w", err)
+		return nil, err
 	}
+	st, box := core.Store, core.Box
 	fail := func(err error) (*Server, error) {
 		st.Close()
 		return nil, err
@@ -134,15 +148,6 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 				"path", f.Path, "mode", fmt.Sprintf("%04o", uint32(f.Mode)))
 		}
 	}
-	if opts.Migrate {
-		if err := st.Migrate(ctx); err != nil {
-			return fail(fmt.Errorf("migrating database: %w", err))
-		}
-	} else if ok, err := st.SchemaUpToDate(ctx); err != nil {
-		return fail(err)
-	} else if !ok {
-		return fail(errors.New("database schema is out of date: run `sesame migrate` (or serve with auto_migrate)"))
-	}
 	if err := checkMFASender(ctx, cfg, st); err != nil {
 		return fail(err)
 	}
@@ -151,13 +156,9 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Issuer: cfg.EffectiveIssuer(),
 		Store:  st,
 		Box:    box,
-		Keys:   token.NewKeys(st, box, now),
-		Hasher: password.NewHasher(password.Params{
-			MemoryKiB:   cfg.PasswordHashMemoryKiB,
-			Iterations:  cfg.PasswordHashIterations,
-			Parallelism: 1,
-		}, opts.PasswordConcurrency),
-		log:  log,
+		Keys:   core.Keys,
+		Hasher: core.Hasher,
+		log:    log, fetch: fetch,
 		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
 		legacyDBs: &scripted.Pools{},
 	}
@@ -183,6 +184,16 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		}
 	}
 	s.Events = logs.New(st, log, now)
+	if cfg.OTLPEndpoint != "" {
+		if s.Tracing, err = tracing.New(ctx, cfg.OTLPEndpoint, buildVersion(), log); err != nil {
+			return fail(err)
+		}
+	}
+	var tees []func(store.LogEvent)
+	if cfg.MetricsAddr != "" {
+		s.Metrics = metrics.New()
+		tees = append(tees, s.Metrics.LogEvent)
+	}
 	if toStdout, toWebhook, _ := cfg.LogStreamTargets(); toStdout || toWebhook {
 		o := logs.StreamOptions{Logger: log}
 		if toStdout {
@@ -192,7 +203,13 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 			o.Webhook = webhook.Poster{URL: cfg.LogStreamURL}
 		}
 		s.Stream = logs.NewStream(o)
-		s.Events.Tee(s.Stream.Send)
+		tees = append(tees, s.Stream.Send)
+	}
+	switch len(tees) {
+	case 1:
+		s.Events.Tee(tees[0])
+	case 2:
+		s.Events.Tee(func(e store.LogEvent) { tees[0](e); tees[1](e) })
 	}
 	s.dirs = newDirectories(st, s.Hasher, box, log, now)
 	s.dirs.scripted = realms
@@ -207,9 +224,8 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Now:         now,
 		MFASender:   mfaSender(cfg, log),
 		// One engine per process (5 s deadline and a memory guard per execution).
-		Hooks: engine,
-		RateLimits: oauthserver.RateLimits{PerClient: cfg.RateLimitClientPerMinute, PerIP: cfg.RateLimitIPPerMinute,
-			PerRefreshToken: cfg.RateLimitRefreshPerMinute},
+		Hooks:      engine,
+		RateLimits: rateLimits(cfg),
 		MFASendLimits: oauthserver.MFASendLimits{PerToken: cfg.MFASendsPerToken, PerUserPerHour: cfg.MFASendsPerUserPerHour,
 			PerIPPerHour: cfg.MFASendsPerIPPerHour, RecipientsPerHour: cfg.MFAEnrollRecipientsPerHour},
 		PasswordlessSendLimits: oauthserver.PasswordlessSendLimits{PerRecipientPerHour: cfg.PasswordlessSendsPerRecipientPerHour,
@@ -217,6 +233,8 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		TrustedProxies:   proxies,
 		AdminEmails:      cfg.AdminEmailList(),
 		IPv6ClientPrefix: cfg.IPv6ClientPrefix,
+		Observer:         s.observer(),
+		Tracer:           s.tracer(),
 	})
 	s.oauth = oauth
 	mux := http.NewServeMux()
@@ -240,6 +258,15 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		mux.Handle(pattern, h)
 	}
 	s.handler = mux
+	if s.Tracing != nil {
+		s.handler = s.Tracing.Middleware(s.handler)
+	}
+	if s.Metrics != nil {
+		s.handler = s.Metrics.Middleware(s.handler)
+		if err := s.startMetrics(cfg.MetricsAddr, now); err != nil {
+			return fail(err)
+		}
+	}
 	s.wg.Add(2)
 	go s.housekeeping(now, retention)
 	go s.calibrateHasher()
@@ -275,6 +302,10 @@ func (s *Server) ensureKeys(ctx context.Context) error {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeStatus(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
@@ -395,10 +426,15 @@ func (s *Server) purge(t time.Time, retention time.Duration) {
 	}
 }
 
-// Serve answers on ln until ctx ends, then shuts down gracefully.
+// Serve answers on ln until ctx ends, then shuts down gracefully: /readyz turns 503 and
+// responses ask clients to close their connections (Connection: close), for shutdown_delay_seconds (so that load
+// balancers, which watch /readyz, stop sending new requests here); then the listener closes
+// and in-flight requests get up to shutdown_timeout_seconds to finish before the connections
+// still open are closed. It returns nil after a shutdown, however it ended (the cut-off
+// requests are logged): the process is meant to exit 0. Close, after it, flushes the tenant log.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           s.closeWhenDraining(s.handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -420,9 +456,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Not SetKeepAlivesEnabled(false): it closes idle keep-alive connections at once, and a
+	// client that is just then sending a request on one sees its connection reset.
+	s.draining.Store(true)
+	delay := time.Duration(s.Config.ShutdownDelaySeconds) * time.Second
+	timeout := time.Duration(cmp.Or(s.Config.ShutdownTimeoutSeconds, 20)) * time.Second
+	s.log.Info("shutting down: draining", "readyz_unready_for", delay.String(), "in_flight_timeout", timeout.String())
+	time.Sleep(delay)
+	shutCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return srv.Shutdown(shutCtx)
+	if err := srv.Shutdown(shutCtx); err != nil {
+		s.log.Warn("shutdown timeout: closing connections with requests still in flight", "timeout", timeout.String())
+		_ = srv.Close()
+	}
+	return nil
+}
+
+// closeWhenDraining asks, while draining, that each connection be closed after its response
+// (Connection: close): clients then move to other nodes on their own, with nothing in flight on
+// the connection when it closes.
+func (s *Server) closeWhenDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // TLSConfig is the listener's TLS config, or nil for plain HTTP.
@@ -467,6 +526,11 @@ func (s *Server) Close() error {
 	}
 	s.dirs.close()
 	s.legacyDBs.Close()
+	if s.Tracing != nil {
+		if err := s.Tracing.Shutdown(ctx); err != nil {
+			s.log.Warn("exporting the last traces", "err", err)
+		}
+	}
 	return s.Store.Close()
 }
 

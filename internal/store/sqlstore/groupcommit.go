@@ -59,6 +59,7 @@ func (s *Store) startGroupCommit() {
 					break more
 				}
 			}
+			s.stats.groupSize.observe(float64(len(batch)))
 			s.runGroup(batch)
 		}
 	}()

@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -53,6 +54,10 @@ type Store struct {
 	group *groupCommit
 	// checkpoints copies the WAL into a SQLite database file off the writer (checkpoint.go).
 	checkpoints *checkpointer
+	// stats counts transactions and group sizes for Stats (stats.go).
+	stats *storeStats
+	// lock is the shared lock on a SQLite file's path.lock, held until Close (backup.go).
+	lock *os.File
 }
 
 var _ store.Store = (*Store)(nil)
@@ -133,7 +138,7 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 			return nil, err
 		}
 		p := &pool{db: db, cache: true}
-		s := &Store{d: sqliteDialect, write: p, read: p}
+		s := &Store{d: sqliteDialect, write: p, read: p, stats: newStoreStats()}
 		s.cache.ttl = ReadCacheTTL
 		s.startGroupCommit()
 		return s, nil
@@ -142,6 +147,17 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
+	// The shared lock tells Restore that this process has the database open (backup.go).
+	lock, err := holdShared(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close()
+		}
+	}()
 	// The writer opens first: it turns on WAL, which is persistent in the file, before any
 	// read-only connection (which could not change the journal mode) exists. Checkpoints run
 	// on a connection of their own (checkpoint.go); the writer's wal_autocheckpoint is only a
@@ -161,10 +177,11 @@ func openSQLite(ctx context.Context, rest string) (*Store, error) {
 		ck.Close()
 		return nil, err
 	}
-	s := &Store{d: sqliteDialect, write: &pool{db: w, cache: true}, read: &pool{db: r, cache: true}}
+	s := &Store{d: sqliteDialect, write: &pool{db: w, cache: true}, read: &pool{db: r, cache: true}, stats: newStoreStats(), lock: lock}
 	s.cache.ttl = ReadCacheTTL
 	s.startGroupCommit()
 	s.checkpoints = startCheckpointer(ck)
+	ok = true
 	return s, nil
 }
 
@@ -198,6 +215,10 @@ func (s *Store) Close() error {
 	if s.read != s.write {
 		err = errors.Join(err, s.read.db.Close())
 	}
+	if s.lock != nil { // after the connections: a restore may replace the file from here on
+		err = errors.Join(err, s.lock.Close())
+		s.lock = nil
+	}
 	return err
 }
 
@@ -225,9 +246,9 @@ func (c commitThen) Error() string { return c.err.Error() }
 // back otherwise. On SQLite the transaction may share its commit with others (groupcommit.go).
 func (s *Store) inTx(ctx context.Context, fn func(q querier) error) error {
 	if s.group != nil {
-		return s.group.submit(ctx, fn)
+		return s.timedTx(ctx, fn, s.group.submit)
 	}
-	return s.inTxNow(ctx, fn)
+	return s.timedTx(ctx, fn, s.inTxNow)
 }
 
 // inTxNow is inTx in a transaction of its own.

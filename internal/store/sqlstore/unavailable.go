@@ -89,7 +89,7 @@ func openPostgres(ctx context.Context, dsn string, o Options) (*Store, error) {
 	db.SetMaxIdleConns(o.MaxIdleConns)
 	db.SetConnMaxLifetime(o.ConnMaxLifetime)
 	p := &pool{db: db}
-	s := &Store{d: postgresDialect, write: p, read: p}
+	s := &Store{d: postgresDialect, write: p, read: p, stats: newStoreStats()}
 	s.cache.ttl = ReadCacheTTL
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

@@ -43,13 +43,18 @@ const (
 	AccountDisabled        AccountReason = "account_disabled"         // AD 533, 534
 	AccountExpired         AccountReason = "account_expired"          // AD 701
 	AccountLocked          AccountReason = "account_locked"           // AD 775
+	// AccountRefused is a custom-database script's UnauthorizedError: the script's message
+	// is for the user.
+	AccountRefused AccountReason = "account_refused"
 )
 
 // AccountError is a refusal for the account's state. Detail says what the directory said, for
-// the tenant log (never for the wire).
+// the tenant log (never for the wire); Message, when set, is written for the user and goes on
+// the wire (an UnauthorizedError's text, as at Auth0).
 type AccountError struct {
-	Reason AccountReason
-	Detail string
+	Reason  AccountReason
+	Detail  string
+	Message string
 }
 
 func (e *AccountError) Error() string {

@@ -74,6 +74,12 @@ func accountErr(ae *directory.AccountError) *Error {
 		return oauthErr(http.StatusForbidden, "invalid_grant", "Password expired. Change it in your directory, then log in again.").withCause(ae)
 	case directory.PasswordChangeRequired:
 		return oauthErr(http.StatusForbidden, "invalid_grant", "Password change required. Change it in your directory, then log in again.").withCause(ae)
+	case directory.AccountRefused:
+		msg := ae.Message
+		if msg == "" {
+			msg = "user is blocked"
+		}
+		return oauthErr(http.StatusUnauthorized, "unauthorized", msg).withCause(ae)
 	case directory.AccountLocked:
 		return oauthErr(http.StatusUnauthorized, "unauthorized", "user is blocked").withCause(ae)
 	}

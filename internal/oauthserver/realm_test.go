@@ -26,7 +26,11 @@ type refusingDir struct{ directory.Directory }
 
 func (d refusingDir) Authenticate(ctx context.Context, username, pw string) (directory.Identity, error) {
 	if reason, ok := strings.CutPrefix(pw, "refuse:"); ok {
-		return directory.Identity{}, &directory.AccountError{Reason: directory.AccountReason(reason), Detail: "Active Directory sub-code for " + reason}
+		ae := &directory.AccountError{Reason: directory.AccountReason(reason), Detail: "Active Directory sub-code for " + reason}
+		if ae.Reason == directory.AccountRefused { // a custom-database script's UnauthorizedError
+			ae.Message = "Your account is suspended."
+		}
+		return directory.Identity{}, ae
 	}
 	if pw == "down" {
 		return directory.Identity{}, directory.ErrUnavailable
@@ -51,6 +55,7 @@ func TestDirectoryRefusals(t *testing.T) {
 		{"refuse:account_disabled", http.StatusUnauthorized, "unauthorized", "user is blocked"},
 		{"refuse:account_expired", http.StatusUnauthorized, "unauthorized", "user is blocked"},
 		{"refuse:account_locked", http.StatusUnauthorized, "unauthorized", "user is blocked"},
+		{"refuse:account_refused", http.StatusUnauthorized, "unauthorized", "Your account is suspended."},
 		{"down", http.StatusServiceUnavailable, "temporarily_unavailable", "The user directory is unavailable. Please retry later."},
 	} {
 		t.Run(tc.pw, func(t *testing.T) {
@@ -61,8 +66,8 @@ func TestDirectoryRefusals(t *testing.T) {
 		})
 	}
 	evs := e.tenantLogs("f")
-	if len(evs) != 5 || !strings.Contains(evs[0].Description, "Active Directory sub-code") {
-		t.Errorf("tenant log: got %d f events (%+v), want 5 with the directory's reason", len(evs), evs)
+	if len(evs) != 6 || !strings.Contains(evs[0].Description, "Active Directory sub-code") {
+		t.Errorf("tenant log: got %d f events (%+v), want 6 with the directory's reason", len(evs), evs)
 	}
 	if fp := e.tenantLogs("fp"); len(fp) != 0 {
 		t.Errorf("tenant log: got %d fp events, want none (no wrong password)", len(fp))

@@ -186,6 +186,12 @@ func (d *Directory) Authenticate(ctx context.Context, username, pw string) (dire
 			}
 			return directory.Identity{}, directory.ErrUnknownUser
 		}
+		if res.Err.Name == "UnauthorizedError" {
+			// The script refuses the account with a message for the user (Auth0 answers 401
+			// unauthorized with it).
+			return directory.Identity{}, &directory.AccountError{Reason: directory.AccountRefused,
+				Detail: res.Err.Message, Message: res.Err.Message}
+		}
 		return directory.Identity{}, fmt.Errorf("custom database %q: login script: %w", d.conn, res.Err)
 	}
 	if res.Value == nil {

@@ -312,6 +312,22 @@ func TestScriptFailures(t *testing.T) {
 	}
 }
 
+// TestUnauthorizedError: a login script's UnauthorizedError refuses the account with the
+// script's message for the user (Auth0 answers 401 unauthorized with it), not as a wrong
+// password and not as a server error.
+func TestUnauthorizedError(t *testing.T) {
+	f := newFixture(t, scripted.Options{Timeout: 2 * time.Second})
+	d := f.dir(t, map[string]string{"login": script(t, "unauthorized_login.js")}, nil, false)
+	_, err := d.Authenticate(t.Context(), "erin@example.com", "erin-pw-1")
+	var ae *directory.AccountError
+	if !errors.As(err, &ae) || ae.Reason != directory.AccountRefused {
+		t.Fatalf("got %v, want an AccountError (%s)", err, directory.AccountRefused)
+	}
+	if want := "Your account is suspended. Call the help desk."; ae.Message != want {
+		t.Errorf("message %q, want %q", ae.Message, want)
+	}
+}
+
 // TestBasicAuthTemplate runs the "Request with Basic Auth" login against a local legacy HTTP
 // service, through the fetch allowlist of Actions.
 func TestBasicAuthTemplate(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/sesameauth/sesame/internal/directory"
+	"github.com/sesameauth/sesame/internal/store"
 )
 
 // errDirectoryUnavailable answers a login or refresh that needs an outside directory (LDAP)
@@ -19,7 +20,11 @@ var errDirectoryUnavailable = &Error{Status: http.StatusServiceUnavailable, Code
 // the grant names (see grant.realm). notFound is the grant's answer for a realm that does not
 // exist (any more); nil passes store.ErrNotFound through.
 func (s *Server) useRealm(ctx context.Context, ex *exchange, name string, notFound *Error) error {
-	conn, err := s.store.GetConnection(ctx, name)
+	var conn store.Connection
+	err := s.stage(ctx, "store.get_connection", func(ctx context.Context) (err error) {
+		conn, err = s.store.GetConnection(ctx, name)
+		return err
+	})
 	if err != nil {
 		if notFound == nil {
 			return err

@@ -151,7 +151,10 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 	if !slices.Contains(ex.client.GrantTypes, ex.grantType) {
 		return nil, g, errGrantNotAllowed(ex.grantType)
 	}
-	if ex.tenant, err = s.store.GetTenant(ctx); err != nil {
+	if err := s.stage(ctx, "store.get_tenant", func(ctx context.Context) (err error) {
+		ex.tenant, err = s.store.GetTenant(ctx)
+		return err
+	}); err != nil {
 		return nil, g, err
 	}
 	ex.requestedScope = p.get("scope")
@@ -175,7 +178,7 @@ func (s *Server) exchangeToken(ctx context.Context, ex *exchange) (*tokenRespons
 		return nil, g, err
 	}
 	if ex.spend != nil {
-		if err := ex.spend(ctx); err != nil {
+		if err := s.stage(ctx, "store.redeem_refresh_token", ex.spend); err != nil {
 			return nil, g, err
 		}
 	}
@@ -301,7 +304,9 @@ func (s *Server) startFamily(ctx context.Context, ex *exchange) (string, error) 
 	}
 	raw, hash := token.NewRefreshToken()
 	first := store.RefreshToken{Hash: hash, FamilyID: f.ID, CreatedAt: now, IdleExpiresAt: idleExpiry(pol, now)}
-	if err := s.store.CreateRefreshFamily(ctx, f, first); err != nil {
+	if err := s.stage(ctx, "store.create_refresh_family", func(ctx context.Context) error {
+		return s.store.CreateRefreshFamily(ctx, f, first)
+	}); err != nil {
 		return "", err
 	}
 	return raw, nil

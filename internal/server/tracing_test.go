@@ -78,6 +78,7 @@ func TestTracing(t *testing.T) {
 	for child, parent := range map[string]string{
 		"client_authentication": "POST /oauth/token", "grant.password": "POST /oauth/token", "hooks": "POST /oauth/token",
 		"issue": "POST /oauth/token", "directory.authenticate": "grant.password",
+		"store.get_tenant": "POST /oauth/token", "store.get_connection": "POST /oauth/token",
 	} {
 		s, p := byName[child], byName[parent]
 		if s == nil {

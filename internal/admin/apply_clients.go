@@ -96,7 +96,7 @@ func (p *applyPlan) client(f config.Client, cur store.Client, exists bool, now t
 	if f.GrantTypes != nil {
 		want.GrantTypes = []string{}
 		for _, g := range f.GrantTypes {
-			if config.ServedGrantType(g) && !slices.Contains(want.GrantTypes, g) {
+			if slices.Contains(KnownGrantTypes, g) && !slices.Contains(want.GrantTypes, g) {
 				want.GrantTypes = append(want.GrantTypes, g)
 			}
 		}

@@ -101,12 +101,6 @@ func clientByName(t *testing.T, s *admin.Service, name string) store.Client {
 	return store.Client{}
 }
 
-func TestSecretLengthsAgree(t *testing.T) {
-	if config.MinClientSecretLength != password.MinSecretLength {
-		t.Errorf("got config.MinClientSecretLength %d, want password.MinSecretLength %d", config.MinClientSecretLength, password.MinSecretLength)
-	}
-}
-
 func TestApplyExport(t *testing.T) {
 	s := applyService(t)
 	tf, err := config.LoadTenantFile(filepath.Join("testdata", "apply_export.yaml"), config.TenantOptions{})

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -30,8 +31,6 @@ var (
 	fileIDTokenAlgs     = []string{"RS256", "PS256", "HS256"}
 	fileRotationTypes   = []string{"rotating", "non-rotating"}
 	fileExpirationTypes = []string{"expiring", "non-expiring"}
-	fileConnectionName  = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$`)
-	fileClientID        = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,128}$`)
 	fileUserID          = regexp.MustCompile(`^auth0\|[0-9a-f]{24}$`)
 	maxClientMetadata   = 10
 )
@@ -40,6 +39,16 @@ type fileRules struct{ problems []config.Problem }
 
 func (v *fileRules) add(path, format string, args ...any) {
 	v.problems = append(v.problems, config.Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// invalid reports a CRUD rule's *ValidationError at its field under path.
+func (v *fileRules) invalid(path string, err error) {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		v.add(path+"."+ve.Field, "%s", ve.Message)
+	} else {
+		v.add(path, "%v", err)
+	}
 }
 
 func (v *fileRules) oneOf(path string, val *string, allowed []string) {
@@ -64,20 +73,18 @@ func (v *fileRules) clients(clients []config.Client) {
 	names, ids := map[string]string{}, map[string]string{}
 	for _, c := range clients {
 		p := c.Path
-		switch {
-		case c.Name == "":
-			v.add(p+".name", "is required")
-		case strings.ContainsAny(c.Name, "<>"):
-			v.add(p+".name", "must not contain < or >")
+		switch err := checkName("name", c.Name); {
+		case err != nil:
+			v.invalid(p, err)
 		case names[c.Name] != "":
 			v.add(p+".name", "duplicate client name %q (also at %s)", c.Name, names[c.Name])
 		default:
 			names[c.Name] = p
 		}
 		if c.ClientID != "" {
-			switch {
-			case !fileClientID.MatchString(c.ClientID):
-				v.add(p+".client_id", "must be 1 to 128 letters, digits or ._~-")
+			switch err := checkClientID(c.ClientID); {
+			case err != nil:
+				v.invalid(p, err)
 			case ids[c.ClientID] != "":
 				v.add(p+".client_id", "duplicate client_id (also at %s)", ids[c.ClientID])
 			default:
@@ -145,11 +152,9 @@ func (v *fileRules) connections(tf *config.TenantFile) {
 	all := append(append([]config.Connection{}, tf.Databases...), tf.Connections...)
 	for _, c := range all {
 		p := c.Path
-		switch {
-		case c.Name == "":
-			v.add(p+".name", "is required")
-		case !fileConnectionName.MatchString(c.Name):
-			v.add(p+".name", "must be letters, digits and dashes, not starting or ending with a dash, at most 128 characters")
+		switch err := CheckConnectionName(c.Name); {
+		case err != nil:
+			v.invalid(p, err)
 		case seen[c.Name] != "":
 			v.add(p+".name", "duplicate connection name %q (also at %s)", c.Name, seen[c.Name])
 		default:
@@ -168,41 +173,21 @@ func (v *fileRules) connections(tf *config.TenantFile) {
 	}
 }
 
+// apis checks what only a file can get wrong: an identifier given twice, and a signing secret
+// too short (the Management API generates them). An API's fields (identifier, scopes,
+// signing_alg, token_lifetime, token_dialect) are checked by CheckAPI, the CRUD rule, on the
+// record as it will be stored (planAPIs).
 func (v *fileRules) apis(apis []config.ResourceServer) {
 	seen := map[string]string{}
 	for _, r := range apis {
 		p := r.Path
-		switch {
-		case r.Identifier == "":
-			v.add(p+".identifier", "is required")
-		case seen[r.Identifier] != "":
-			v.add(p+".identifier", "duplicate identifier %q (also at %s)", r.Identifier, seen[r.Identifier])
-		default:
+		if first := seen[r.Identifier]; r.Identifier != "" && first != "" {
+			v.add(p+".identifier", "duplicate identifier %q (also at %s)", r.Identifier, first)
+		} else if r.Identifier != "" {
 			seen[r.Identifier] = p
 		}
-		scopes := map[string]bool{}
-		for i, s := range r.Scopes {
-			sp := fmt.Sprintf("%s.scopes[%d].value", p, i)
-			switch {
-			case s.Value == "":
-				v.add(sp, "is required")
-			case strings.ContainsAny(s.Value, " \t\n"):
-				v.add(sp, "must not contain spaces")
-			case scopes[s.Value]:
-				v.add(sp, "duplicate scope %q", s.Value)
-			}
-			scopes[s.Value] = true
-		}
-		v.oneOf(p+".signing_alg", r.SigningAlg, SigningAlgs)
 		if r.SigningSecret != "" && len(r.SigningSecret) < minSigningSecretLength {
 			v.add(p+".signing_secret", "must be at least %d characters", minSigningSecretLength)
-		}
-		if r.TokenLifetime != nil && (*r.TokenLifetime <= 0 || *r.TokenLifetime > MaxTokenLifetime) {
-			v.add(p+".token_lifetime", "must be between 1 and %d seconds", MaxTokenLifetime)
-		}
-		v.oneOf(p+".token_dialect", r.TokenDialect, TokenDialects)
-		if r.TokenDialect != nil && strings.HasSuffix(*r.TokenDialect, "_authz") && r.EnforcePolicies != nil && !*r.EnforcePolicies {
-			v.add(p+".token_dialect", "%s needs enforce_policies: true", *r.TokenDialect)
 		}
 	}
 }
@@ -233,11 +218,11 @@ func (v *fileRules) clientGrants(grants []config.ClientGrant) {
 	}
 }
 
+// users checks what the file alone can tell: a connection and a login are named, no user is
+// given twice, a password hash is a PHC string. The email and username rules (CheckEmail,
+// CheckUsername) and that a permission is a scope of its API, the plan checks against the
+// user's connection and the APIs of the file and the store (planUsers).
 func (v *fileRules) users(tf *config.TenantFile) {
-	apis := map[string]config.ResourceServer{}
-	for _, r := range tf.ResourceServers {
-		apis[r.Identifier] = r
-	}
 	emails, usernames, ids := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, u := range tf.Users {
 		p := u.Path
@@ -249,23 +234,17 @@ func (v *fileRules) users(tf *config.TenantFile) {
 		}
 		if u.Email != "" {
 			key := u.Connection + "\x00" + strings.ToLower(u.Email)
-			switch {
-			case !fileEmail(u.Email):
-				v.add(p+".email", "is not an email address")
-			case emails[key] != "":
+			if emails[key] != "" {
 				v.add(p+".email", "duplicate user (also at %s)", emails[key])
-			default:
+			} else {
 				emails[key] = p
 			}
 		}
 		if u.Username != "" {
 			key := u.Connection + "\x00" + u.Username
-			switch {
-			case len(u.Username) > 128 || strings.ContainsAny(u.Username, " \t\n"):
-				v.add(p+".username", "must be at most 128 characters, without spaces")
-			case usernames[key] != "":
+			if usernames[key] != "" {
 				v.add(p+".username", "duplicate user (also at %s)", usernames[key])
-			default:
+			} else {
 				usernames[key] = p
 			}
 		}
@@ -292,18 +271,7 @@ func (v *fileRules) users(tf *config.TenantFile) {
 			}
 			if perm.PermissionName == "" {
 				v.add(pp+".permission_name", "is required")
-				continue
-			}
-			if api, ok := apis[perm.ResourceServerIdentifier]; ok && api.Scopes != nil && !slices.ContainsFunc(api.Scopes, func(s config.Scope) bool { return s.Value == perm.PermissionName }) {
-				v.add(pp+".permission_name", "%q is not a scope of %s", perm.PermissionName, api.Identifier)
 			}
 		}
 	}
-}
-
-// fileEmail is the file's shape check of an email address (one @, something either side, no
-// white space, at most 254 characters).
-func fileEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\n") && len(s) <= 254
 }

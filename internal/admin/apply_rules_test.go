@@ -55,6 +55,21 @@ clients:
 			},
 		},
 		{
+			// The Management API's rules for a name and a client_id (checkName, checkClientID).
+			name: "client name and client_id",
+			yaml: `
+clients:
+  - {name: "<b>"}
+  - {name: b, client_id: "a~b"}
+  - {name: c, client_id: ok-1}
+  - {name: d, client_id: ok-1}`,
+			want: []string{
+				"clients[0].name: must not contain < or >",
+				"clients[1].client_id: may only hold letters, digits, '-', '_' and '.'",
+				"clients[3].client_id: duplicate client_id (also at clients[2])",
+			},
+		},
+		{
 			name: "bad enums",
 			yaml: `
 clients:
@@ -141,7 +156,7 @@ databases:
 connections:
   - {name: users, strategy: auth0}`,
 			want: []string{
-				"databases[0].name: must be letters, digits and dashes, not starting or ending with a dash, at most 128 characters",
+				`databases[0].name: "-bad-" may only hold letters, digits and single hyphens between them`,
 				`databases[1].strategy: must be auth0, got "ad"`,
 				"databases[2].name: is required",
 				"databases[2].enabled_clients[0]: must not be empty",
@@ -170,14 +185,14 @@ resourceServers:
     token_dialect: access_token_authz
     enforce_policies: false`,
 			want: []string{
-				"resourceServers[0].identifier: is required",
-				"resourceServers[1].scopes[0].value: must not contain spaces",
-				"resourceServers[1].scopes[1].value: is required",
-				`resourceServers[1].scopes[3].value: duplicate scope "r"`,
-				`resourceServers[1].signing_alg: must be one of RS256, PS256, RS512, HS256, ES256, EdDSA, got "HS384"`,
-				"resourceServers[1].token_lifetime: must be between 1 and 2592000 seconds",
-				`resourceServers[1].token_dialect: must be one of access_token, access_token_authz, rfc9068_profile, rfc9068_profile_authz, got "jwt"`,
 				`resourceServers[2].identifier: duplicate identifier "https://a" (also at resourceServers[1])`,
+				"resourceServers[0].identifier: is required",
+				`resourceServers[1].signing_alg: "HS384" is not one of RS256, PS256, RS512, HS256, ES256, EdDSA`,
+				"resourceServers[1].token_lifetime: 9999999 is outside 1..2592000 seconds",
+				`resourceServers[1].token_dialect: "jwt" is not one of access_token, access_token_authz, rfc9068_profile, rfc9068_profile_authz`,
+				`resourceServers[1].scopes[0].value: "read x" may not contain spaces, quotes, backslashes or control characters`,
+				"resourceServers[1].scopes[1].value: is required",
+				`resourceServers[1].scopes[3].value: "r" is defined twice`,
 				"resourceServers[3].token_dialect: access_token_authz needs enforce_policies: true",
 			},
 		},
@@ -209,17 +224,17 @@ users:
 			want: []string{
 				"users[0].connection: is required",
 				"users[1]: email or username is required",
-				"users[2].email: is not an email address",
 				"users[2].user_id: must look like auth0|<24 hex digits>",
 				"users[3].password_hash: give password or password_hash, not both",
 				"users[4].email: duplicate user (also at users[3])",
-				"users[4].username: must be at most 128 characters, without spaces",
 				"users[4].password_hash: must be a PHC string such as $argon2id$... or $2b$...",
-				`users[5].permissions[0].permission_name: "write" is not a scope of https://api`,
 				"users[5].permissions[1].resource_server_identifier: is required",
 				"users[5].permissions[2].permission_name: is required",
+				`users[2].email: "nope" is not a valid email address`,
 				"users[2]: password or password_hash is required for a new user",
+				"users[4].username: \"has space\" may only hold letters, digits and _+-.!#$'^`~@",
 				"users[5]: password or password_hash is required for a new user",
+				`users[5].permissions[0].permission_name: "write" is not a scope of https://api`,
 			},
 		},
 	}

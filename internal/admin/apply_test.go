@@ -461,11 +461,11 @@ users:
   - {connection: db, email: z@acme.test}
   - {connection: db, username: zed, password_hash: $md5$abc}`,
 			want: []string{
-				`users[1].permissions[1].permission_name: "write" is not a scope of https://api`,
 				`databases[0].enabled_clients[1]: no client is named "b" or has that client_id`,
 				`users[0].connection: no connection is named "nodb"`,
 				"users[1].password: PasswordStrengthError: Password is too weak (policy fair: at least 8 characters)",
 				`users[1].permissions[0].resource_server_identifier: no API has identifier "https://other"`,
+				`users[1].permissions[1].permission_name: "write" is not a scope of https://api`,
 				"users[2]: password or password_hash is required for a new user",
 				`users[3].password_hash: password: unsupported hash scheme: "md5"`,
 				`tenant.default_directory: no connection is named "nope"`,

@@ -26,9 +26,6 @@ const minSigningSecretLength = 32
 const maxRefreshLifetime = 31557600
 
 var (
-	fileAppTypes        = []string{AppNonInteractive, AppRegularWeb, AppSPA, AppNative}
-	fileAuthMethods     = []string{AuthSecretPost, AuthSecretBasic, AuthPrivateKey, AuthNone}
-	fileIDTokenAlgs     = []string{"RS256", "PS256", "HS256"}
 	fileRotationTypes   = []string{"rotating", "non-rotating"}
 	fileExpirationTypes = []string{"expiring", "non-expiring"}
 	fileUserID          = regexp.MustCompile(`^auth0\|[0-9a-f]{24}$`)
@@ -91,9 +88,9 @@ func (v *fileRules) clients(clients []config.Client) {
 				ids[c.ClientID] = p
 			}
 		}
-		v.oneOf(p+".app_type", c.AppType, fileAppTypes)
-		v.oneOf(p+".token_endpoint_auth_method", c.TokenEndpointAuthMethod, fileAuthMethods)
-		// What a public client may not have (a secret, client_credentials, HS256) and that
+		// app_type, token_endpoint_auth_method and jwt_configuration are checked by the
+		// Management API's rules (checkClientKind, checkIDToken) on the record as it will be
+		// stored. What a public client may not have (a secret, client_credentials, HS256) and that
 		// private_key_jwt needs a credential, the plan checks on the record as it will be
 		// stored (planClients), where the stored fields the file leaves out count too.
 		if c.ClientSecret != "" && len(c.ClientSecret) < password.MinSecretLength {
@@ -102,12 +99,6 @@ func (v *fileRules) clients(clients []config.Client) {
 		for i, g := range c.GrantTypes {
 			if !config.IgnoredGrantType(g) && !slices.Contains(KnownGrantTypes, g) {
 				v.add(fmt.Sprintf("%s.grant_types[%d]", p, i), "unknown grant type %q", g)
-			}
-		}
-		if j := c.JWTConfiguration; j != nil {
-			v.oneOf(p+".jwt_configuration.alg", j.Alg, fileIDTokenAlgs)
-			if j.LifetimeInSeconds != nil && *j.LifetimeInSeconds <= 0 {
-				v.add(p+".jwt_configuration.lifetime_in_seconds", "must be positive")
 			}
 		}
 		credPath := p + ".client_authentication_methods.private_key_jwt.credentials"

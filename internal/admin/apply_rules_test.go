@@ -79,13 +79,13 @@ clients:
     jwt_configuration: {alg: ES256, lifetime_in_seconds: 0}
     refresh_token: {rotation_type: sometimes, expiration_type: never, leeway: -1}`,
 			want: []string{
-				`clients[0].app_type: must be one of non_interactive, regular_web, spa, native, got "website"`,
-				`clients[0].token_endpoint_auth_method: must be one of client_secret_post, client_secret_basic, private_key_jwt, none, got "secret"`,
-				`clients[0].jwt_configuration.alg: must be one of RS256, PS256, HS256, got "ES256"`,
-				"clients[0].jwt_configuration.lifetime_in_seconds: must be positive",
 				`clients[0].refresh_token.rotation_type: must be one of rotating, non-rotating, got "sometimes"`,
 				`clients[0].refresh_token.expiration_type: must be one of expiring, non-expiring, got "never"`,
 				"clients[0].refresh_token.leeway: must not be negative",
+				`clients[0].app_type: "website" is not one of non_interactive, regular_web, spa, native`,
+				`clients[0].token_endpoint_auth_method: "secret" is not one of client_secret_post, client_secret_basic, private_key_jwt, none`,
+				`clients[0].jwt_configuration.alg: "ES256" is not RS256, PS256 or HS256`,
+				"clients[0].jwt_configuration.lifetime_in_seconds: 0 is outside 1..31104000",
 			},
 		},
 		{

@@ -119,14 +119,7 @@ func (p *applyPlan) validationProblems(path string, err error) {
 // with a problem writes nothing and yields a *config.TenantFileError listing every problem.
 // Applying the same file twice changes nothing the second time.
 func (s *Service) Apply(ctx context.Context, tf *config.TenantFile) (*ApplyReport, error) {
-	var fileProblems []config.Problem
-	if err := tf.Validate(); err != nil {
-		var te *config.TenantFileError
-		if !errors.As(err, &te) {
-			return nil, err
-		}
-		fileProblems = te.Problems
-	}
+	fileProblems := checkTenantFile(tf)
 	// Client grants of the file may name the Management API, which must exist to be granted.
 	if err := s.EnsureManagementAPI(ctx); err != nil {
 		return nil, err

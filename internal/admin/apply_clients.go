@@ -96,7 +96,7 @@ func (p *applyPlan) client(f config.Client, cur store.Client, exists bool, now t
 	if f.GrantTypes != nil {
 		want.GrantTypes = []string{}
 		for _, g := range f.GrantTypes {
-			if config.ServedGrantType(g) && !slices.Contains(want.GrantTypes, g) {
+			if slices.Contains(KnownGrantTypes, g) && !slices.Contains(want.GrantTypes, g) {
 				want.GrantTypes = append(want.GrantTypes, g)
 			}
 		}
@@ -135,6 +135,9 @@ func (p *applyPlan) client(f config.Client, cur store.Client, exists bool, now t
 		p.validationProblems(f.Path, errors.Join(errs...))
 	}
 
+	// The Management API's rules for the enumerated fields and the ID token, on the record
+	// as it will be stored.
+	p.validationProblems(f.Path, errors.Join(append(checkClientKind(want), checkIDToken(want)...)...))
 	public := want.TokenEndpointAuthMethod == AuthNone
 	for i, g := range want.GrantTypes {
 		if g == GrantClientCredentials && public {

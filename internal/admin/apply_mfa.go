@@ -3,6 +3,7 @@ package admin
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -22,15 +23,31 @@ func (p *applyPlan) planMFA(ctx context.Context) error {
 	}
 	pol, fac := cmp.Or(cur.MFAPolicy, store.MFANever), cur.MFAFactors
 	if gp := p.tf.GuardianPolicies; gp != nil {
-		// The parser reported confidence-score (adaptive MFA) as ignored.
-		kept := slices.DeleteFunc(slices.Clone(gp.Policies), func(p string) bool { return p == "confidence-score" })
-		if pol, err = policyOf(kept); err != nil {
-			p.validationProblems("guardianPolicies", err)
+		// Each policy is checked by policyOf (the Management API's rule) at its own index;
+		// the parser reported confidence-score (adaptive MFA) as ignored.
+		kept := []string{}
+		for i, name := range gp.Policies {
+			if name == "confidence-score" {
+				continue
+			}
+			if _, err := policyOf([]string{name}); err != nil {
+				var ve *ValidationError
+				if errors.As(err, &ve) {
+					p.problem(fmt.Sprintf("guardianPolicies.policies[%d]", i), "%s", ve.Message)
+				}
+				continue
+			}
+			kept = append(kept, name)
 		}
+		pol, _ = policyOf(kept)
 	}
-	for i, f := range p.tf.GuardianFactors {
+	for _, f := range p.tf.GuardianFactors {
+		if f.Name == "" {
+			p.problem(f.Path, "name is required")
+			continue
+		}
 		if err := setFactor(&fac, f.Name, f.Enabled); err != nil {
-			p.validationProblems(fmt.Sprintf("guardianFactors[%d]", i), err)
+			p.validationProblems(f.Path, err)
 		}
 	}
 	changed := pol != cmp.Or(cur.MFAPolicy, store.MFANever) || fac != cur.MFAFactors

@@ -1,12 +1,10 @@
 package admin_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -46,10 +44,20 @@ func TestApplyMFA(t *testing.T) {
 			}
 		})
 	}
-	t.Run("unknown policy is refused by the parser", func(t *testing.T) {
-		_, err := config.ParseTenantFile([]byte("guardianPolicies: {policies: [sometimes]}\n"), config.TenantOptions{})
-		if err == nil || !strings.Contains(err.Error(), "guardianPolicies.policies[0]") {
-			t.Errorf("ParseTenantFile: got %v, want a problem at guardianPolicies.policies[0]", err)
+	t.Run("unknown policy and nameless factor are refused at their paths", func(t *testing.T) {
+		s := applyService(t)
+		tf := applyParse(t, "guardianPolicies: {policies: [confidence-score, sometimes]}\nguardianFactors: [{name: duo, enabled: true}, {enabled: true}]\n")
+		_, err := s.Apply(t.Context(), tf)
+		want := []string{
+			`guardianPolicies.policies[1]: "sometimes" is not supported (only all-applications, or none)`,
+			"guardianFactors[1]: name is required",
+		}
+		if d := cmp.Diff(want, applyProblems(t, err)); d != "" {
+			t.Errorf("problems (-want +got):\n%s", d)
+		}
+		tn, _ := s.Store.GetTenant(t.Context())
+		if tn.MFAPolicy != "" && tn.MFAPolicy != store.MFANever {
+			t.Errorf("a file with problems set the MFA policy %q", tn.MFAPolicy)
 		}
 	})
 }

@@ -101,12 +101,6 @@ func clientByName(t *testing.T, s *admin.Service, name string) store.Client {
 	return store.Client{}
 }
 
-func TestSecretLengthsAgree(t *testing.T) {
-	if config.MinClientSecretLength != password.MinSecretLength {
-		t.Errorf("got config.MinClientSecretLength %d, want password.MinSecretLength %d", config.MinClientSecretLength, password.MinSecretLength)
-	}
-}
-
 func TestApplyExport(t *testing.T) {
 	s := applyService(t)
 	tf, err := config.LoadTenantFile(filepath.Join("testdata", "apply_export.yaml"), config.TenantOptions{})
@@ -467,11 +461,11 @@ users:
   - {connection: db, email: z@acme.test}
   - {connection: db, username: zed, password_hash: $md5$abc}`,
 			want: []string{
-				`users[1].permissions[1].permission_name: "write" is not a scope of https://api`,
 				`databases[0].enabled_clients[1]: no client is named "b" or has that client_id`,
 				`users[0].connection: no connection is named "nodb"`,
 				"users[1].password: PasswordStrengthError: Password is too weak (policy fair: at least 8 characters)",
 				`users[1].permissions[0].resource_server_identifier: no API has identifier "https://other"`,
+				`users[1].permissions[1].permission_name: "write" is not a scope of https://api`,
 				"users[2]: password or password_hash is required for a new user",
 				`users[3].password_hash: password: unsupported hash scheme: "md5"`,
 				`tenant.default_directory: no connection is named "nope"`,

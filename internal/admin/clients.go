@@ -174,12 +174,10 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 	if c.AppType == "" {
 		c.AppType = AppRegularWeb
 	}
-	if !slices.Contains([]string{AppNonInteractive, AppRegularWeb, AppSPA, AppNative}, c.AppType) {
-		errs = append(errs, invalid("app_type", "%q is not one of non_interactive, regular_web, spa, native", c.AppType))
-	}
 	if c.TokenEndpointAuthMethod == "" {
 		c.TokenEndpointAuthMethod = DefaultAuthMethod(c.AppType)
 	}
+	errs = append(errs, checkClientKind(c)...)
 	public := c.TokenEndpointAuthMethod == AuthNone
 	switch c.TokenEndpointAuthMethod {
 	case AuthSecretPost, AuthSecretBasic, AuthNone:
@@ -201,8 +199,6 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 				c.Credentials[i].ID = store.NewID("cred_", 8)
 			}
 		}
-	default:
-		errs = append(errs, invalid("token_endpoint_auth_method", "%q is not one of client_secret_post, client_secret_basic, private_key_jwt, none", c.TokenEndpointAuthMethod))
 	}
 	if public && (c.AppType == AppNonInteractive) {
 		errs = append(errs, invalid("token_endpoint_auth_method", "a non_interactive (machine-to-machine) client must authenticate"))
@@ -216,23 +212,15 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 	if c.IDTokenAlg == "" {
 		c.IDTokenAlg = "RS256"
 	}
-	switch c.IDTokenAlg {
-	case "RS256", "PS256":
-	case "HS256":
-		if public {
-			// WIRE.md §2: public clients always get RS256 ID tokens; an HS256 secret on a
-			// device is no secret.
-			errs = append(errs, invalid("jwt_configuration.alg", "HS256 needs a confidential client (a public client cannot keep the secret)"))
-		}
-	default:
-		errs = append(errs, invalid("jwt_configuration.alg", "%q is not RS256, PS256 or HS256", c.IDTokenAlg))
+	if c.IDTokenAlg == "HS256" && public {
+		// WIRE.md §2: public clients always get RS256 ID tokens; an HS256 secret on a
+		// device is no secret.
+		errs = append(errs, invalid("jwt_configuration.alg", "HS256 needs a confidential client (a public client cannot keep the secret)"))
 	}
 	if c.IDTokenLifetime == 0 {
 		c.IDTokenLifetime = DefaultIDTokenLifetime
 	}
-	if c.IDTokenLifetime < 1 || c.IDTokenLifetime > maxLifetime {
-		errs = append(errs, invalid("jwt_configuration.lifetime_in_seconds", "%d is outside 1..%d", c.IDTokenLifetime, maxLifetime))
-	}
+	errs = append(errs, checkIDToken(c)...)
 	if in.RefreshToken == nil {
 		c.RefreshToken = DefaultRefreshPolicy(c.AppType)
 	} else {
@@ -267,6 +255,31 @@ func (s *Service) buildClient(in ClientInput) (store.Client, string, error) {
 		}
 	}
 	return c, secret, nil
+}
+
+// checkClientKind checks a client's app_type and token_endpoint_auth_method (defaults already
+// applied). The Management API, the CLI and a tenant file's Apply all use it.
+func checkClientKind(c store.Client) []error {
+	var errs []error
+	if !slices.Contains([]string{AppNonInteractive, AppRegularWeb, AppSPA, AppNative}, c.AppType) {
+		errs = append(errs, invalid("app_type", "%q is not one of non_interactive, regular_web, spa, native", c.AppType))
+	}
+	if !slices.Contains([]string{AuthSecretPost, AuthSecretBasic, AuthPrivateKey, AuthNone}, c.TokenEndpointAuthMethod) {
+		errs = append(errs, invalid("token_endpoint_auth_method", "%q is not one of client_secret_post, client_secret_basic, private_key_jwt, none", c.TokenEndpointAuthMethod))
+	}
+	return errs
+}
+
+// checkIDToken checks a client's ID token algorithm and lifetime (defaults already applied).
+func checkIDToken(c store.Client) []error {
+	var errs []error
+	if !slices.Contains([]string{"RS256", "PS256", "HS256"}, c.IDTokenAlg) {
+		errs = append(errs, invalid("jwt_configuration.alg", "%q is not RS256, PS256 or HS256", c.IDTokenAlg))
+	}
+	if c.IDTokenLifetime < 1 || c.IDTokenLifetime > maxLifetime {
+		errs = append(errs, invalid("jwt_configuration.lifetime_in_seconds", "%d is outside 1..%d", c.IDTokenLifetime, maxLifetime))
+	}
+	return errs
 }
 
 // CheckRefreshPolicy validates a client's refresh_token object.

@@ -132,7 +132,7 @@ type Client struct {
 	// AppType is non_interactive, regular_web, spa or native.
 	AppType *string
 	// GrantTypes is nil when absent. Grant types Auth0 knows but Sesame does not serve (see
-	// ServedGrantType) are kept here, listed in TenantFile.Ignored, and not stored by Apply.
+	// IgnoredGrantType) are kept here, listed in TenantFile.Ignored, and not stored by Apply.
 	GrantTypes []string
 	// TokenEndpointAuthMethod is client_secret_post, client_secret_basic, private_key_jwt or none.
 	TokenEndpointAuthMethod *string
@@ -332,8 +332,10 @@ func (e *TenantFileError) Error() string {
 	return b.String()
 }
 
-// ParseTenantFile parses and validates a tenant file. Every problem is reported at once in a
-// *TenantFileError; with opts.Strict, ignored and unknown keys are problems too.
+// ParseTenantFile parses a tenant file: its structure and the types of its values. Every problem
+// is reported at once in a *TenantFileError; with opts.Strict, ignored and unknown keys are
+// problems too. Whether the records it holds are valid (value sets, lengths, duplicates,
+// references) is admin's to decide: admin.Service.Apply checks them all before writing.
 func ParseTenantFile(data []byte, opts TenantOptions) (*TenantFile, error) {
 	if opts.Vars != nil {
 		data = replaceKeywords(data, opts.Vars)
@@ -348,9 +350,6 @@ func ParseTenantFile(data []byte, opts TenantOptions) (*TenantFile, error) {
 		tf.Unknown = append(tf.Unknown, p.String())
 	}
 	problems := d.problems
-	if verr := tf.Validate(); verr != nil {
-		problems = mergeProblems(problems, verr.(*TenantFileError).Problems)
-	}
 	if opts.Strict {
 		for _, p := range d.ignored {
 			msg := "not applied by Sesame (strict mode)"
@@ -382,20 +381,4 @@ func LoadTenantFile(path string, opts TenantOptions) (*TenantFile, error) {
 		te.File = path
 	}
 	return tf, err
-}
-
-// mergeProblems appends the validation problems that are not inside a path that already failed
-// to decode: a field that could not be read would otherwise also be reported as missing.
-func mergeProblems(decode, validate []Problem) []Problem {
-	out := decode
-outer:
-	for _, v := range validate {
-		for _, p := range decode {
-			if v.Path == p.Path || strings.HasPrefix(v.Path, p.Path+".") || strings.HasPrefix(v.Path, p.Path+"[") {
-				continue outer
-			}
-		}
-		out = append(out, v)
-	}
-	return out
 }

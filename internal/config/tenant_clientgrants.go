@@ -46,30 +46,3 @@ func (d *tenantDecoder) clientGrant(n *yaml.Node, path string) (ClientGrant, boo
 	}
 	return g, true
 }
-
-// validateClientGrants checks what the file alone can tell: the client and the audience are
-// named, scopes are not empty strings, and no client and audience pair is granted twice. That
-// the client and the API exist and the scopes are the API's is checked by admin.Service.Apply
-// against the file and the store.
-func (tf *TenantFile) validateClientGrants(v *validator) {
-	seen := map[[2]string]string{}
-	for _, g := range tf.ClientGrants {
-		if g.ClientID == "" {
-			v.add(join(g.Path, "client_id"), "is required")
-		}
-		if g.Audience == "" {
-			v.add(join(g.Path, "audience"), "is required")
-		}
-		for i, sc := range g.Scope {
-			if sc == "" {
-				v.add(index(join(g.Path, "scope"), i), "must not be empty")
-			}
-		}
-		key := [2]string{g.ClientID, g.Audience}
-		if first, ok := seen[key]; ok && g.ClientID != "" && g.Audience != "" {
-			v.add(g.Path, "grants %q the audience %q again (see %s): one grant per client and audience", g.ClientID, g.Audience, first)
-			continue
-		}
-		seen[key] = g.Path
-	}
-}

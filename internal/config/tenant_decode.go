@@ -229,6 +229,10 @@ func (d *tenantDecoder) object(n *yaml.Node, path string, f fields) {
 	}
 }
 
+// IgnoredGrantType reports whether g is a grant type Auth0 knows and Sesame does not serve: the
+// decoder lists it in TenantFile.Ignored, and Apply neither stores it nor calls it unknown.
+func IgnoredGrantType(g string) bool { return contains(unservedGrantTypes, g) }
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -17,6 +17,8 @@ import (
 // Sesame applies otp, email, sms and recovery-code; other factors (push-notification, duo,
 // webauthn-*) are reported as ignored when enabled.
 type GuardianFactor struct {
+	// Path is where the factor sits in the file, e.g. "guardianFactors[1]".
+	Path    string
 	Name    string
 	Enabled bool
 }
@@ -34,7 +36,7 @@ func (d *tenantDecoder) guardianFactors(n *yaml.Node, path string) []GuardianFac
 	out := []GuardianFactor{}
 	for i, e := range d.items(n, path) {
 		p := index(path, i)
-		var f GuardianFactor
+		f := GuardianFactor{Path: p}
 		d.object(e, p, fields{set: map[string]func(*yaml.Node, string){
 			"name": d.setStr(&f.Name),
 			"enabled": func(n *yaml.Node, p string) {
@@ -43,11 +45,9 @@ func (d *tenantDecoder) guardianFactors(n *yaml.Node, path string) []GuardianFac
 				}
 			},
 		}, ignored: []string{"trial_expired"}})
-		if f.Name == "" {
-			d.errorf(p, "name is required")
-			continue
-		}
-		if !slices.Contains(SupportedGuardianFactors, f.Name) {
+		// A factor without a name is admin's to refuse (Apply); one Sesame does not have is
+		// listed as ignored.
+		if f.Name != "" && !slices.Contains(SupportedGuardianFactors, f.Name) {
 			if f.Enabled {
 				d.ignore(p, "factor "+f.Name+" is not supported")
 			}
@@ -63,13 +63,10 @@ func (d *tenantDecoder) guardianPolicies(n *yaml.Node, path string) *GuardianPol
 	d.object(n, path, fields{set: map[string]func(*yaml.Node, string){
 		"policies": d.setStrings(&gp.Policies),
 	}})
+	// Which policies are valid is admin's rule (Apply); adaptive MFA is listed as ignored.
 	for i, p := range gp.Policies {
-		switch p {
-		case "all-applications":
-		case "confidence-score":
+		if p == "confidence-score" {
 			d.ignore(index(join(path, "policies"), i), "adaptive MFA is not supported")
-		default:
-			d.errorf(index(join(path, "policies"), i), "%q is not all-applications or confidence-score", p)
 		}
 	}
 	return gp

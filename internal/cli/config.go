@@ -156,7 +156,7 @@ func (a *app) openBackend(cmd *cobra.Command) (*backend, error) {
 }
 
 func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate bool) (*backend, error) {
-	kek, src, err := cfg.LoadKEK()
+	kek, src, err := server.LoadKEK(cfg)
 	if err != nil {
 		return nil, err
 	}

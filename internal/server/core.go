@@ -26,7 +26,7 @@ type Core struct {
 
 // CoreOptions are OpenCore's inputs that do not come from the config file.
 type CoreOptions struct {
-	// KEK is the key-encryption key (32 bytes); the caller loads it (config.Server.LoadKEK).
+	// KEK is the key-encryption key (32 bytes); the caller loads it (LoadKEK).
 	KEK []byte
 	// Migrate applies pending migrations; without it an out-of-date schema is an error.
 	Migrate bool

@@ -10,9 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/password"
 	"github.com/sesameauth/sesame/internal/seal"
-	"github.com/sesameauth/sesame/internal/store/sqlstore"
+	"github.com/sesameauth/sesame/internal/server"
 	"github.com/sesameauth/sesame/internal/token"
 )
 
@@ -37,10 +38,10 @@ type Floor struct {
 	AllCores *Floor `json:"-"`
 }
 
-// MeasureFloor times one password verification with p and one signature and verification
-// per algorithm of FloorAlgs, each the median of several runs on one core lasting together at
-// least minTime (0 means 200ms; tests pass less), and then each again on all cores at once
-// (Floor.AllCores).
+// MeasureFloor times one password verification with p (its memory and passes; the lanes are
+// the server's, one) and one signature and verification per algorithm of FloorAlgs, each the
+// median of several runs on one core lasting together at least minTime (0 means 200ms; tests
+// pass less), and then each again on all cores at once (Floor.AllCores).
 func MeasureFloor(ctx context.Context, p password.Params, minTime time.Duration) (Floor, error) {
 	if minTime <= 0 {
 		minTime = 200 * time.Millisecond
@@ -59,7 +60,18 @@ func MeasureFloor(ctx context.Context, p password.Params, minTime time.Duration)
 		*onAll, err = allCores(cores, max(minTime, 16*(*one)), fn)
 		return err
 	}
-	h := password.NewHasher(p, cores)
+	// The hasher, store and keys come from server.OpenCore, as serve builds them, so the floor
+	// measures the server's own configuration of them (an in-memory SQLite store holds the
+	// signing keys; its throw-away KEK seals them).
+	cfg := config.DefaultServer()
+	cfg.DB = "sqlite::memory:"
+	cfg.PasswordHashMemoryKiB, cfg.PasswordHashIterations = p.MemoryKiB, p.Iterations
+	core, err := server.OpenCore(ctx, cfg, server.CoreOptions{KEK: seal.NewKEK(), Migrate: true, PasswordConcurrency: cores})
+	if err != nil {
+		return f, err
+	}
+	defer core.Store.Close()
+	h := core.Hasher
 	f.HashParams = h.Params()
 	all.HashParams = f.HashParams
 	const pw = "a bench password of usual length"
@@ -77,19 +89,7 @@ func MeasureFloor(ctx context.Context, p password.Params, minTime time.Duration)
 		return f, err
 	}
 
-	st, err := sqlstore.Open(ctx, "sqlite::memory:")
-	if err != nil {
-		return f, err
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return f, err
-	}
-	box, err := seal.New(seal.NewKEK())
-	if err != nil {
-		return f, err
-	}
-	keys := token.NewKeys(st, box, time.Now)
+	keys := core.Keys
 	if err := keys.Ensure(ctx, "RS256", "ES256", "EdDSA"); err != nil {
 		return f, err
 	}

@@ -175,7 +175,12 @@ func TestReportJSON(t *testing.T) {
 	if pid != os.Getpid() {
 		t.Fatalf("listener pid: got %d want %d", pid, os.Getpid())
 	}
-	floor, err := loadgen.MeasureFloor(t.Context(), cheap, time.Millisecond)
+	core, err := server.OpenScratchCore(t.Context(), cheap, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { core.Store.Close(); core.LegacyDBs.Close() })
+	floor, err := loadgen.MeasureFloor(t.Context(), core.Hasher, core.Keys, time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,8 +52,8 @@ type CoreOptions struct {
 	Logger *slog.Logger
 }
 
-// OpenCore opens the database of cfg and builds the services over it. Close the Store when
-// done.
+// OpenCore opens the database of cfg and builds the services over it. Close the Store and
+// LegacyDBs when done.
 func OpenCore(ctx context.Context, cfg config.Server, o CoreOptions) (*Core, error) {
 	box, err := seal.New(o.KEK)
 	if err != nil {

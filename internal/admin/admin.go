@@ -35,9 +35,32 @@ type SigningKeys interface {
 	Revoke(ctx context.Context, kid string) (token.Revocation, error)
 }
 
+// Store is the part of the storage the management service uses: nearly every aggregate, as
+// it manages them all. It leaves out signing keys (reached through Keys), one-time replay
+// records and passwordless codes (the public endpoints' own), and the store's lifetime (Ping,
+// Close), which belongs to the composition root.
+type Store interface {
+	store.Tenants
+	store.Clients
+	store.ResourceServers
+	store.ClientGrants
+	store.Connections
+	store.Users
+	store.UserSearch
+	store.Jobs
+	store.RefreshTokens
+	store.Logs
+	store.LogSearch
+	store.MFA
+	store.Hooks
+	// Attack protection (guard.Store): blocks, throttles, the breached-password list.
+	store.Counters
+	store.BreachedPasswords
+}
+
 // Service is the management service over one tenant's store.
 type Service struct {
-	Store  store.Store
+	Store  Store
 	Hasher PasswordHasher
 	// Box seals secrets that must be recoverable (HS256 signing secrets).
 	Box *seal.Box

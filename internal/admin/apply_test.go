@@ -633,7 +633,7 @@ func TestApplyMatching(t *testing.T) {
 // such and the tenant gets the PS256 key to sign them.
 func TestApplyPS256IDTokens(t *testing.T) {
 	s := applyService(t)
-	keys := token.NewKeys(s.Store, s.Box, s.Now)
+	keys := token.NewKeys(s.Store.(store.SigningKeys), s.Box, s.Now)
 	s.Keys = keys
 	applyOK(t, s, applyParse(t, `
 clients:
@@ -657,7 +657,7 @@ clients:
 
 // failingConnections is a store whose connection writes fail, as a store does that goes away
 // in the middle of an apply.
-type failingConnections struct{ store.Store }
+type failingConnections struct{ admin.Store }
 
 func (failingConnections) CreateConnection(context.Context, store.Connection) error {
 	return errors.New("database is gone")

@@ -565,7 +565,7 @@ func FuzzParseImportFile(f *testing.F) {
 // tenant with a PS256 key to sign them, as Auth0's jwt_configuration.alg PS256 needs.
 func TestCreateClientPS256(t *testing.T) {
 	s, _ := crudService(t)
-	keys := token.NewKeys(s.Store, s.Box, time.Now)
+	keys := token.NewKeys(s.Store.(store.SigningKeys), s.Box, time.Now)
 	s.Keys = keys
 	c, _, err := s.CreateClient(t.Context(), admin.ClientInput{Name: "Modern", IDTokenAlg: "PS256"})
 	if err != nil {

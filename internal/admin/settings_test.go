@@ -101,7 +101,7 @@ func TestGuardian(t *testing.T) {
 func TestSigningKeys(t *testing.T) {
 	s, _ := crudService(t)
 	ctx := t.Context()
-	keys := token.NewKeys(s.Store, s.Box, nil)
+	keys := token.NewKeys(s.Store.(store.SigningKeys), s.Box, nil)
 	s.Keys = keys
 	if err := keys.Ensure(ctx, "RS256"); err != nil {
 		t.Fatal(err)

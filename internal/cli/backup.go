@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesameauth/sesame/internal/config"
+	"github.com/sesameauth/sesame/internal/server"
 	"github.com/sesameauth/sesame/internal/store/sqlstore"
 )
 
@@ -107,5 +108,5 @@ func kekLocation(cfg config.Server, dbPath string) string {
 	case cfg.KEK != "":
 		return "the kek setting (--kek / SESAME_KEK)"
 	}
-	return filepath.Join(filepath.Dir(dbPath), config.DefaultKEKFileName)
+	return filepath.Join(filepath.Dir(dbPath), server.DefaultKEKFileName)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/sesameauth/sesame/internal/config"
 	"github.com/sesameauth/sesame/internal/loadgen"
 	"github.com/sesameauth/sesame/internal/password"
+	"github.com/sesameauth/sesame/internal/server"
 )
 
 // benchFlags are sesame bench's own flags.
@@ -125,7 +127,7 @@ func (a *app) bench(cmd *cobra.Command, f benchFlags) error {
 		if f.hashIterations != 0 {
 			p.Iterations = f.hashIterations
 		}
-		fl, err := loadgen.MeasureFloor(ctx, p, 0)
+		fl, err := measureFloor(ctx, p)
 		if err != nil {
 			return fmt.Errorf("measuring the crypto floor: %w", err)
 		}
@@ -248,4 +250,16 @@ func localServerPID(raw string) int {
 		return 0
 	}
 	return pid
+}
+
+// measureFloor measures the crypto floor with the hasher and signing keys server.OpenCore
+// builds, as serve does, over a throw-away in-memory database.
+func measureFloor(ctx context.Context, p password.Params) (loadgen.Floor, error) {
+	core, err := server.OpenScratchCore(ctx, p, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return loadgen.Floor{}, err
+	}
+	defer core.Store.Close()
+	defer core.LegacyDBs.Close()
+	return loadgen.MeasureFloor(ctx, core.Hasher, core.Keys, 0)
 }

@@ -156,7 +156,7 @@ func (a *app) openBackend(cmd *cobra.Command) (*backend, error) {
 }
 
 func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate bool) (*backend, error) {
-	kek, src, err := cfg.LoadKEK()
+	kek, src, err := server.LoadKEK(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -168,9 +168,8 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 	if err != nil {
 		return nil, err
 	}
-	st, box, keys, hasher := core.Store, core.Box, core.Keys, core.Hasher
+	st := core.Store
 	// The Management API: the issuer's when one is configured, else the one the server made.
-	mgmtAudience := admin.ManagementAudience(cfg.EffectiveIssuer())
 	if cfg.Issuer == "" {
 		stored, err := admin.StoredManagementAudience(ctx, st)
 		if err != nil {
@@ -178,25 +177,18 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 			return nil, err
 		}
 		if stored != "" {
-			mgmtAudience = stored
+			core.Admin.ManagementAudience = stored
 		}
 	}
-	// The user verbs on a custom-database connection run its scripts, as the server does.
-	engine, err := server.HooksEngine(cfg)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	pools := &scripted.Pools{}
-	realms := scripted.New(scripted.Options{Engine: engine, SQL: pools, Users: st, Hasher: hasher, Box: box})
+	// The user verbs on a custom-database connection run its scripts (core.Realms), as the
+	// server does.
 	return &backend{
-		cfg:   cfg,
-		store: st,
-		box:   box,
-		keys:  keys,
-		svc: &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys,
-			ManagementAudience: mgmtAudience, CustomDB: realms},
-		legacyDBs: pools,
+		cfg:       cfg,
+		store:     st,
+		box:       core.Box,
+		keys:      core.Keys,
+		svc:       core.Admin,
+		legacyDBs: core.LegacyDBs,
 	}, nil
 }
 

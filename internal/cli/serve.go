@@ -40,7 +40,7 @@ flags, in rising precedence; every config key has a flag of the same name (addr 
 // set, runs once the listener is bound (the demo prints its banner there).
 func (a *app) runServer(cmd *cobra.Command, cfg config.Server, opts server.Options, ready func(*server.Server) error) error {
 	ctx := cmd.Context()
-	kek, src, err := cfg.LoadKEK()
+	kek, src, err := server.LoadKEK(cfg)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -29,9 +28,6 @@ const (
 	DefaultPasswordHashIterations = 2
 	// DefaultLogRetention is how long tenant log events are kept (Auth0 keeps 30 days at most).
 	DefaultLogRetention = "30d"
-	// DefaultKEKFileName is the KEK file created beside a SQLite database when the config names
-	// no key-encryption key.
-	DefaultKEKFileName = "sesame.kek"
 	// EnvPrefix prefixes every environment variable of the server config.
 	EnvPrefix = "SESAME_"
 )
@@ -537,47 +533,6 @@ func (s Server) MigrateOnStart() bool {
 		return *s.AutoMigrate
 	}
 	return s.DBScheme() == "sqlite"
-}
-
-// KEKSource describes where LoadKEK found (or put) the key-encryption key.
-type KEKSource struct {
-	// From is "kek", "kek_file", "default_file" or "ephemeral" (an in-memory database).
-	From string
-	// Path is the file read or created (empty for From == "kek").
-	Path string
-	// Created reports that the default file did not exist and was created (mode 0600).
-	Created bool
-}
-
-// LoadKEK returns the key-encryption key: from KEK, else from KEKFile, else (SQLite only) from
-// sesame.kek beside the database file, created with mode 0600 on first use. PostgreSQL needs an
-// explicit kek or kek_file: nodes sharing the database must share the key.
-func (s Server) LoadKEK() ([]byte, KEKSource, error) {
-	switch {
-	case s.KEK != "":
-		k, err := seal.ParseKEK(s.KEK)
-		return k, KEKSource{From: "kek"}, err
-	case s.KEKFile != "":
-		k, _, err := seal.LoadOrCreateKEKFile(s.KEKFile, false)
-		if err != nil {
-			return nil, KEKSource{}, fmt.Errorf("kek_file: %w", err)
-		}
-		return k, KEKSource{From: "kek_file", Path: s.KEKFile}, nil
-	}
-	db, ok := s.SQLitePath()
-	if !ok {
-		return nil, KEKSource{}, errors.New("kek: a PostgreSQL database needs an explicit kek or kek_file")
-	}
-	if db == ":memory:" {
-		// Nothing outlives an in-memory database, so neither need its key.
-		return seal.NewKEK(), KEKSource{From: "ephemeral"}, nil
-	}
-	path := filepath.Join(filepath.Dir(db), DefaultKEKFileName)
-	k, created, err := seal.LoadOrCreateKEKFile(path, true)
-	if err != nil {
-		return nil, KEKSource{}, fmt.Errorf("default kek file: %w", err)
-	}
-	return k, KEKSource{From: "default_file", Path: path, Created: created}, nil
 }
 
 // ActionsFetchHosts returns actions_fetch_allow as a list, blanks dropped.

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/sesameauth/sesame/internal/password"
-	"github.com/sesameauth/sesame/internal/seal"
-	"github.com/sesameauth/sesame/internal/store/sqlstore"
 	"github.com/sesameauth/sesame/internal/token"
 )
 
@@ -37,16 +35,17 @@ type Floor struct {
 	AllCores *Floor `json:"-"`
 }
 
-// MeasureFloor times one password verification with p and one signature and verification
-// per algorithm of FloorAlgs, each the median of several runs on one core lasting together at
-// least minTime (0 means 200ms; tests pass less), and then each again on all cores at once
-// (Floor.AllCores).
-func MeasureFloor(ctx context.Context, p password.Params, minTime time.Duration) (Floor, error) {
+// MeasureFloor times one password verification with h and one signature and verification per
+// algorithm of FloorAlgs with keys (made here when missing), each the median of several runs
+// on one core lasting together at least minTime (0 means 200ms; tests pass less), and then
+// each again on all cores at once (Floor.AllCores). The caller builds h and keys as the server
+// does (server.OpenScratchCore): loadgen sits below the composition root and builds neither.
+func MeasureFloor(ctx context.Context, h *password.Hasher, keys *token.Keys, minTime time.Duration) (Floor, error) {
 	if minTime <= 0 {
 		minTime = 200 * time.Millisecond
 	}
 	cores := runtime.GOMAXPROCS(0)
-	f := Floor{Cores: cores, HashParams: p, Sign: map[string]time.Duration{}, Verify: map[string]time.Duration{}}
+	f := Floor{Cores: cores, Sign: map[string]time.Duration{}, Verify: map[string]time.Duration{}}
 	all := Floor{Cores: cores, Sign: map[string]time.Duration{}, Verify: map[string]time.Duration{}}
 	// measure times fn on one core and then on all of them.
 	measure := func(one, onAll *time.Duration, n int, fn func() error) error {
@@ -59,7 +58,6 @@ func MeasureFloor(ctx context.Context, p password.Params, minTime time.Duration)
 		*onAll, err = allCores(cores, max(minTime, 16*(*one)), fn)
 		return err
 	}
-	h := password.NewHasher(p, cores)
 	f.HashParams = h.Params()
 	all.HashParams = f.HashParams
 	const pw = "a bench password of usual length"
@@ -77,19 +75,6 @@ func MeasureFloor(ctx context.Context, p password.Params, minTime time.Duration)
 		return f, err
 	}
 
-	st, err := sqlstore.Open(ctx, "sqlite::memory:")
-	if err != nil {
-		return f, err
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return f, err
-	}
-	box, err := seal.New(seal.NewKEK())
-	if err != nil {
-		return f, err
-	}
-	keys := token.NewKeys(st, box, time.Now)
 	if err := keys.Ensure(ctx, "RS256", "ES256", "EdDSA"); err != nil {
 		return f, err
 	}

@@ -175,9 +175,24 @@ func TestReportJSON(t *testing.T) {
 	if pid != os.Getpid() {
 		t.Fatalf("listener pid: got %d want %d", pid, os.Getpid())
 	}
-	floor, err := loadgen.MeasureFloor(t.Context(), cheap, time.Millisecond)
+	core, err := server.OpenScratchCore(t.Context(), cheap, 2)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(func() { core.Store.Close(); core.LegacyDBs.Close() })
+	floor, err := loadgen.MeasureFloor(t.Context(), core.Hasher, core.Keys, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The floor measures the hasher and keys server.OpenCore builds: the configured cost, and
+	// a signature and verification for every algorithm.
+	if floor.HashParams != cheap || floor.Hash <= 0 {
+		t.Errorf("floor hash: got %+v in %v, want %+v measured", floor.HashParams, floor.Hash, cheap)
+	}
+	for _, alg := range loadgen.FloorAlgs {
+		if floor.Sign[alg] <= 0 || floor.Verify[alg] <= 0 {
+			t.Errorf("floor %s: got sign %v verify %v, want both measured", alg, floor.Sign[alg], floor.Verify[alg])
+		}
 	}
 	before, err := loadgen.SampleProc(pid)
 	if err != nil {

@@ -33,7 +33,7 @@ type EventSink interface {
 type Config struct {
 	// Issuer is the public base URL with a trailing slash (https://host/).
 	Issuer      string
-	Store       store.Store
+	Store       Store
 	Directories Directories
 	Keys        *token.Keys
 	Box         Opener
@@ -69,6 +69,26 @@ type Config struct {
 	Tracer Tracer
 }
 
+// Store is the part of the storage the public endpoints use. It leaves out what they reach
+// another way or never: signing keys (through Keys), the tenant log (through Events), search,
+// jobs, and the store's lifetime (Ping, Close), which belongs to the composition root.
+type Store interface {
+	store.Tenants
+	store.Clients
+	store.ResourceServers
+	store.ClientGrants
+	store.Connections
+	store.Users
+	store.RefreshTokens
+	store.Replay
+	store.Hooks
+	// Attack protection (guard.Store), second factors (mfa.Store), passwordless codes.
+	store.Counters
+	store.BreachedPasswords
+	store.MFA
+	store.PasswordlessCodes
+}
+
 // Opener opens values sealed with the key-encryption key (seal.Box satisfies it).
 type Opener interface {
 	Open(sealed, aad []byte) ([]byte, error)
@@ -77,7 +97,7 @@ type Opener interface {
 // Server serves the public endpoints.
 type Server struct {
 	issuer string
-	store  store.Store
+	store  Store
 	dirs   Directories
 	keys   *token.Keys
 	minter *token.Minter

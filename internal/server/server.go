@@ -133,7 +133,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	fetch.set(f)
 	engine := engineWith(cfg, fetch)
 	core, err := OpenCore(ctx, cfg, CoreOptions{KEK: opts.KEK, Migrate: opts.Migrate, Now: now,
-		PasswordConcurrency: opts.PasswordConcurrency})
+		PasswordConcurrency: opts.PasswordConcurrency, Hooks: engine, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -160,14 +160,15 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 		Hasher: core.Hasher,
 		log:    log, fetch: fetch,
 		stop: make(chan struct{}), purged: make(chan struct{}), keyTicks: opts.keyTicks,
-		legacyDBs: &scripted.Pools{},
+		legacyDBs: core.LegacyDBs,
 	}
 	// Custom-database connections run their scripts on the Actions engine (its sandbox,
 	// deadline and fetch allowlist) and reach legacy PostgreSQL through s.legacyDBs; logins
 	// and the admin's user operations share each connection's bound on running scripts.
-	realms := scripted.New(scripted.Options{Engine: engine, SQL: s.legacyDBs, Users: st, Hasher: s.Hasher, Box: box, Logger: log})
-	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now, Jobs: &admin.JobRunner{},
-		ManagementAudience: admin.ManagementAudience(s.Issuer), CustomDB: realms}
+	realms := core.Realms
+	s.Admin = core.Admin
+	// The server runs users-imports and -exports in the background; the CLI waits for them.
+	s.Admin.Jobs = &admin.JobRunner{}
 	if err := s.Admin.EnsureManagementAPI(ctx); err != nil {
 		return fail(fmt.Errorf("making the Management API: %w", err))
 	}

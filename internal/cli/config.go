@@ -195,7 +195,7 @@ func (a *app) openBackendWith(cmd *cobra.Command, cfg config.Server, migrate boo
 		box:   box,
 		keys:  keys,
 		svc: &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys,
-			ManagementAudience: mgmtAudience, CustomDB: realms},
+			ManagementAudience: mgmtAudience, CustomDB: realms, Actions: engine},
 		legacyDBs: pools,
 	}, nil
 }

@@ -92,6 +92,7 @@ func (a *API) routes() {
 	a.handle("PATCH /actions/actions/{id}", scopes("update:actions"), "Update an action", a.updateAction)
 	a.handle("DELETE /actions/actions/{id}", scopes("delete:actions"), "Delete an action", a.deleteAction)
 	a.handle("POST /actions/actions/{id}/deploy", scopes("create:actions"), "Deploy an action", a.deployAction)
+	a.handle("POST /actions/actions/{id}/test", scopes("create:actions"), "Test an action", a.testAction)
 	a.handle("GET /actions/actions/{id}/versions", scopes("read:actions"), "", a.listActionVersions)
 	a.handle("GET /actions/actions/{id}/versions/{versionId}", scopes("read:actions"), "", versionHandler(http.StatusOK, a.cfg.Admin.ActionVersion))
 	a.handle("POST /actions/actions/{id}/versions/{versionId}/deploy", scopes("create:actions"), "Roll back an action", versionHandler(http.StatusAccepted, a.cfg.Admin.RollbackAction))

@@ -167,7 +167,7 @@ func Open(ctx context.Context, cfg config.Server, opts Options) (*Server, error)
 	// and the admin's user operations share each connection's bound on running scripts.
 	realms := scripted.New(scripted.Options{Engine: engine, SQL: s.legacyDBs, Users: st, Hasher: s.Hasher, Box: box, Logger: log})
 	s.Admin = &admin.Service{Store: st, Hasher: s.Hasher, Box: box, Keys: s.Keys, Now: now, Jobs: &admin.JobRunner{},
-		ManagementAudience: admin.ManagementAudience(s.Issuer), CustomDB: realms}
+		ManagementAudience: admin.ManagementAudience(s.Issuer), CustomDB: realms, Actions: engine}
 	if err := s.Admin.EnsureManagementAPI(ctx); err != nil {
 		return fail(fmt.Errorf("making the Management API: %w", err))
 	}

@@ -395,6 +395,17 @@ func TestConsole(t *testing.T) {
 	}
 	shots("action")
 
+	// The Test button saves the draft and runs it against the prefilled sample event: the
+	// result shows the claim the action sets from the event's email.
+	run("testing the action",
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Edit the action"] textarea[name=code]`), "exports.onExecutePostLogin = async (event, api) => {\n  api.accessToken.setCustomClaim(\"https://example.com/email\", event.user.email);\n};\n"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Test the action"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Tested: allowed.")
+	if got := waitText(t, tab, "#test-result", `"https://example.com/email": "jane@example.com"`); !strings.Contains(got, `"result": "allowed"`) {
+		t.Errorf("the test result shows %q, want the claim and result allowed", got)
+	}
+	shots("action-test")
+
 	// Search users: a prefix finds Rita alone.
 	run("searching users",
 		chromedp.Navigate(consoleURL+"#/users"),

@@ -54,6 +54,8 @@ func (a *API) routes() {
 	a.handle("DELETE /connections/{id}", scopes("delete:connections"), "Delete a connection", deleteBy(a.cfg.Admin.DeleteConnectionByID))
 	a.handle("GET /connections/{id}/clients", scopes("read:connections"), "", a.listConnectionClients)
 	a.handle("PATCH /connections/{id}/clients", scopes("update:connections"), "Update enabled clients of a connection", a.patchConnectionClients)
+	// Sesame extension: a test login against an ad/ldap connection's directory.
+	a.handle("POST /connections/{id}/test", scopes("update:connections"), "Test a connection", a.testConnection)
 
 	// Users, user blocks, refresh tokens, jobs and logs (users.go, userblocks.go, jobs.go,
 	// logs.go).

@@ -223,6 +223,33 @@ func TestConsole(t *testing.T) {
 	waitText(t, tab, "#status", "Enabled "+appName)
 	shots("connection")
 
+	// An ad connection's page has the "Test connection" panel: a login against a real slapd
+	// answered step by step, and a wrong password explained.
+	if !slapdInstalled() {
+		t.Log("skipping the console's LDAP test-connection panel: install slapd and ldap-utils (apt-get install slapd ldap-utils), as .ci/run does")
+	} else {
+		createLDAPConnection(t, s, startSlapd(t), "console-ldap")
+		run("opening the ad connection",
+			chromedp.Navigate(consoleURL+"#/connections"),
+			chromedp.Click(chromedp.Search(`//a[text()="console-ldap"]`)))
+		waitText(t, tab, "main h1", "Connection: console-ldap")
+		testLogin := func(what, password string) {
+			run(what,
+				chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Test connection"] input[name=username]`)),
+				chromedp.SetValue(chromedp.CSS(`form[aria-label="Test connection"] input[name=username]`), ldapUser),
+				chromedp.SetValue(chromedp.CSS(`form[aria-label="Test connection"] input[name=password]`), password),
+				chromedp.Click(chromedp.CSS(`form[aria-label="Test connection"] button[type=submit]`)))
+		}
+		testLogin("testing the ad connection", ldapUserPass)
+		if got := waitText(t, tab, "#ldap-test-verdict", "Login succeeded: ad|console-ldap|"); !strings.Contains(got, "engineering") {
+			t.Errorf("the test verdict %q lacks the user's group", got)
+		}
+		waitText(t, tab, "#ldap-test-result table", "user bind")
+		shots("connection-ldap-test")
+		testLogin("testing the ad connection with a wrong password", "not Lena's password")
+		waitText(t, tab, "#ldap-test-verdict", "Login refused: wrong password")
+	}
+
 	// Create a user.
 	const userEmail, userPassword = "rita@example.com", "Rita's password 42 long"
 	run("creating a user",

@@ -250,6 +250,68 @@ func TestConsole(t *testing.T) {
 		waitText(t, tab, "#ldap-test-verdict", "Login refused: wrong password")
 	}
 
+	// A custom database's page shows its scripts read-only and switches import_mode (the
+	// sealed configuration survives the change); a passwordless connection's page changes
+	// the code length.
+	loginJS := filepath.Join(t.TempDir(), "login.js")
+	const loginScript = "function login(email, password, callback) {\n  callback(new WrongUsernameOrPasswordError(email));\n}\n"
+	if err := os.WriteFile(loginJS, []byte(loginScript), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"connections", "create", "--name", "legacy-db", "--strategy", "auth0", "--custom-script", "login=" + loginJS,
+			"--configuration", "DB_PASSWORD=legacy-secret"},
+		{"connections", "create", "--name", "email-codes", "--strategy", "email", "--options", `{"totp":{"length":6,"time_step":300}}`},
+	} {
+		if out, err := s.command(ctx, args...).CombinedOutput(); err != nil {
+			t.Fatalf("sesame %v: %v\n%s", args, err, out)
+		}
+	}
+	openConnection := func(name string) {
+		t.Helper()
+		run("opening "+name, chromedp.Navigate(consoleURL+"#/overview"), chromedp.Navigate(consoleURL+"#/connections"),
+			chromedp.Click(chromedp.Search(`//a[text()="`+name+`"]`)))
+		waitText(t, tab, "main h1", "Connection: "+name)
+	}
+	openConnection("legacy-db")
+	if got := waitText(t, tab, `pre[data-script="login"]`, "function login"); !strings.Contains(got, "WrongUsernameOrPasswordError") {
+		t.Errorf("the login script shows as %q", got)
+	}
+	waitText(t, tab, "#customdb-facts", "DB_PASSWORD")
+	run("switching import mode on", chromedp.Click(chromedp.CSS(`input[name=import_mode]`)))
+	waitText(t, tab, "#status", "Import users to Sesame on for legacy-db.")
+	shots("connection-custom-db")
+	openConnection("legacy-db")
+	waitText(t, tab, `pre[data-script="login"]`, "function login")
+	if on, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.querySelector("input[name=import_mode]").checked`)); err != nil || !on {
+		t.Errorf("import_mode after reloading: %v (%v), want on", on, err)
+	}
+	var shown []struct {
+		Name    string         `json:"name"`
+		Options map[string]any `json:"options"`
+	}
+	out, err := s.command(ctx, "connections", "list", "--json").Output()
+	if err != nil || json.Unmarshal(out, &shown) != nil {
+		t.Fatalf("connections list: %v %s", err, out)
+	}
+	for _, c := range shown {
+		if c.Name == "legacy-db" && (c.Options["import_mode"] != true || c.Options["configuration"] == nil) {
+			t.Errorf("legacy-db options after the switch: %v, want import_mode and the configuration kept", c.Options)
+		}
+	}
+
+	openConnection("email-codes")
+	run("changing the code length",
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Passwordless options"] input[name=length]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Passwordless options"] input[name=length]`), "8"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Passwordless options"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Passwordless options saved.")
+	shots("connection-passwordless")
+	openConnection("email-codes")
+	if got, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`form[aria-label="Passwordless options"] input[name=length]`))); err != nil || got != "8" {
+		t.Errorf("code length after reloading: %q (%v), want 8", got, err)
+	}
+
 	// Create a user.
 	const userEmail, userPassword = "rita@example.com", "Rita's password 42 long"
 	run("creating a user",

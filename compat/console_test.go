@@ -71,7 +71,7 @@ func TestConsole(t *testing.T) {
 	shoot := shooter(t, tab)
 	// shots checks that every control of the page has a name a screen reader reads (a label,
 	// aria-label, or a button's text), then takes the page's screenshot when asked to.
-	shots := func(name string) {
+	shots := func(name string, at ...string) {
 		t.Helper()
 		unlabelled, err := chromedp.Run(tab, chromedp.Evaluate[[]string](unlabelledControls))
 		if err != nil {
@@ -80,7 +80,7 @@ func TestConsole(t *testing.T) {
 		if len(unlabelled) > 0 {
 			t.Errorf("page %s has controls without a label: %v", name, unlabelled)
 		}
-		shoot(name)
+		shoot(name, at...)
 	}
 	consoleURL := s.issuer + "console/"
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -245,7 +245,7 @@ func TestConsole(t *testing.T) {
 			t.Errorf("the test verdict %q lacks the user's group", got)
 		}
 		waitText(t, tab, "#ldap-test-result table", "user bind")
-		shots("connection-ldap-test")
+		shots("connection-ldap-test", `#ldap-test-result`)
 		testLogin("testing the ad connection with a wrong password", "not Lena's password")
 		waitText(t, tab, "#ldap-test-verdict", "Login refused: wrong password")
 	}
@@ -280,7 +280,7 @@ func TestConsole(t *testing.T) {
 	waitText(t, tab, "#customdb-facts", "DB_PASSWORD")
 	run("switching import mode on", chromedp.Click(chromedp.CSS(`input[name=import_mode]`)))
 	waitText(t, tab, "#status", "Import users to Sesame on for legacy-db.")
-	shots("connection-custom-db")
+	shots("connection-custom-db", `#customdb-facts`)
 	openConnection("legacy-db")
 	waitText(t, tab, `pre[data-script="login"]`, "function login")
 	if on, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.querySelector("input[name=import_mode]").checked`)); err != nil || !on {
@@ -306,7 +306,7 @@ func TestConsole(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`form[aria-label="Passwordless options"] input[name=length]`), "8"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Passwordless options"] button[type=submit]`)))
 	waitText(t, tab, "#status", "Passwordless options saved.")
-	shots("connection-passwordless")
+	shots("connection-passwordless", `form[aria-label="Passwordless options"]`)
 	openConnection("email-codes")
 	if got, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`form[aria-label="Passwordless options"] input[name=length]`))); err != nil || got != "8" {
 		t.Errorf("code length after reloading: %q (%v), want 8", got, err)
@@ -493,7 +493,7 @@ func TestConsole(t *testing.T) {
 	if got := waitText(t, tab, "#test-result", `"https://example.com/email": "jane@example.com"`); !strings.Contains(got, `"result": "allowed"`) {
 		t.Errorf("the test result shows %q, want the claim and result allowed", got)
 	}
-	shots("action-test")
+	shots("action-test", `#test-result`)
 
 	// Search users: a prefix finds Rita alone.
 	run("searching users",
@@ -634,18 +634,22 @@ func startChromium(t *testing.T, ctx context.Context, s *sesameServer) context.C
 
 // shooter returns a function that saves a screenshot of the tab as docs/console/NAME.png
 // when SESAME_CONSOLE_SCREENSHOTS=1, and does nothing otherwise.
-func shooter(t *testing.T, tab context.Context) func(name string) {
+func shooter(t *testing.T, tab context.Context) func(name string, at ...string) {
 	if os.Getenv(screenshotsEnv) != "1" {
-		return func(string) {}
+		return func(string, ...string) {}
 	}
 	dir := filepath.Join("..", "docs", "console")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return func(name string) {
+	return func(name string, at ...string) {
 		t.Helper()
-		// The top of the page, where its title and last message are.
-		if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`)); err != nil {
+		// The top of the page, where its title and last message are, or the panel at names.
+		scroll := `window.scrollTo(0, 0)`
+		if len(at) > 0 {
+			scroll = fmt.Sprintf(`document.querySelector(%s).scrollIntoView()`, jsString(at[0]))
+		}
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](scroll)); err != nil {
 			t.Fatal(err)
 		}
 		png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())

@@ -71,7 +71,7 @@ func TestConsole(t *testing.T) {
 	shoot := shooter(t, tab)
 	// shots checks that every control of the page has a name a screen reader reads (a label,
 	// aria-label, or a button's text), then takes the page's screenshot when asked to.
-	shots := func(name string) {
+	shots := func(name string, at ...string) {
 		t.Helper()
 		unlabelled, err := chromedp.Run(tab, chromedp.Evaluate[[]string](unlabelledControls))
 		if err != nil {
@@ -80,7 +80,7 @@ func TestConsole(t *testing.T) {
 		if len(unlabelled) > 0 {
 			t.Errorf("page %s has controls without a label: %v", name, unlabelled)
 		}
-		shoot(name)
+		shoot(name, at...)
 	}
 	consoleURL := s.issuer + "console/"
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -222,6 +222,95 @@ func TestConsole(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//label[text()="`+appName+`"]/preceding-sibling::input`)))
 	waitText(t, tab, "#status", "Enabled "+appName)
 	shots("connection")
+
+	// An ad connection's page has the "Test connection" panel: a login against a real slapd
+	// answered step by step, and a wrong password explained.
+	if !slapdInstalled() {
+		t.Log("skipping the console's LDAP test-connection panel: install slapd and ldap-utils (apt-get install slapd ldap-utils), as .ci/run does")
+	} else {
+		createLDAPConnection(t, s, startSlapd(t), "console-ldap")
+		run("opening the ad connection",
+			chromedp.Navigate(consoleURL+"#/connections"),
+			chromedp.Click(chromedp.Search(`//a[text()="console-ldap"]`)))
+		waitText(t, tab, "main h1", "Connection: console-ldap")
+		testLogin := func(what, password string) {
+			run(what,
+				chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Test connection"] input[name=username]`)),
+				chromedp.SetValue(chromedp.CSS(`form[aria-label="Test connection"] input[name=username]`), ldapUser),
+				chromedp.SetValue(chromedp.CSS(`form[aria-label="Test connection"] input[name=password]`), password),
+				chromedp.Click(chromedp.CSS(`form[aria-label="Test connection"] button[type=submit]`)))
+		}
+		testLogin("testing the ad connection", ldapUserPass)
+		if got := waitText(t, tab, "#ldap-test-verdict", "Login succeeded: ad|console-ldap|"); !strings.Contains(got, "engineering") {
+			t.Errorf("the test verdict %q lacks the user's group", got)
+		}
+		waitText(t, tab, "#ldap-test-result table", "user bind")
+		shots("connection-ldap-test", `#ldap-test-result`)
+		testLogin("testing the ad connection with a wrong password", "not Lena's password")
+		waitText(t, tab, "#ldap-test-verdict", "Login refused: wrong password")
+	}
+
+	// A custom database's page shows its scripts read-only and switches import_mode (the
+	// sealed configuration survives the change); a passwordless connection's page changes
+	// the code length.
+	loginJS := filepath.Join(t.TempDir(), "login.js")
+	const loginScript = "function login(email, password, callback) {\n  callback(new WrongUsernameOrPasswordError(email));\n}\n"
+	if err := os.WriteFile(loginJS, []byte(loginScript), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"connections", "create", "--name", "legacy-db", "--strategy", "auth0", "--custom-script", "login=" + loginJS,
+			"--configuration", "DB_PASSWORD=legacy-secret"},
+		{"connections", "create", "--name", "email-codes", "--strategy", "email", "--options", `{"totp":{"length":6,"time_step":300}}`},
+	} {
+		if out, err := s.command(ctx, args...).CombinedOutput(); err != nil {
+			t.Fatalf("sesame %v: %v\n%s", args, err, out)
+		}
+	}
+	openConnection := func(name string) {
+		t.Helper()
+		run("opening "+name, chromedp.Navigate(consoleURL+"#/overview"), chromedp.Navigate(consoleURL+"#/connections"),
+			chromedp.Click(chromedp.Search(`//a[text()="`+name+`"]`)))
+		waitText(t, tab, "main h1", "Connection: "+name)
+	}
+	openConnection("legacy-db")
+	if got := waitText(t, tab, `pre[data-script="login"]`, "function login"); !strings.Contains(got, "WrongUsernameOrPasswordError") {
+		t.Errorf("the login script shows as %q", got)
+	}
+	waitText(t, tab, "#customdb-facts", "DB_PASSWORD")
+	run("switching import mode on", chromedp.Click(chromedp.CSS(`input[name=import_mode]`)))
+	waitText(t, tab, "#status", "Import users to Sesame on for legacy-db.")
+	shots("connection-custom-db", `#customdb-facts`)
+	openConnection("legacy-db")
+	waitText(t, tab, `pre[data-script="login"]`, "function login")
+	if on, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.querySelector("input[name=import_mode]").checked`)); err != nil || !on {
+		t.Errorf("import_mode after reloading: %v (%v), want on", on, err)
+	}
+	var shown []struct {
+		Name    string         `json:"name"`
+		Options map[string]any `json:"options"`
+	}
+	out, err := s.command(ctx, "connections", "list", "--json").Output()
+	if err != nil || json.Unmarshal(out, &shown) != nil {
+		t.Fatalf("connections list: %v %s", err, out)
+	}
+	for _, c := range shown {
+		if c.Name == "legacy-db" && (c.Options["import_mode"] != true || c.Options["configuration"] == nil) {
+			t.Errorf("legacy-db options after the switch: %v, want import_mode and the configuration kept", c.Options)
+		}
+	}
+
+	openConnection("email-codes")
+	run("changing the code length",
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Passwordless options"] input[name=length]`)),
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Passwordless options"] input[name=length]`), "8"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Passwordless options"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Passwordless options saved.")
+	shots("connection-passwordless", `form[aria-label="Passwordless options"]`)
+	openConnection("email-codes")
+	if got, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS(`form[aria-label="Passwordless options"] input[name=length]`))); err != nil || got != "8" {
+		t.Errorf("code length after reloading: %q (%v), want 8", got, err)
+	}
 
 	// Create a user.
 	const userEmail, userPassword = "rita@example.com", "Rita's password 42 long"
@@ -395,6 +484,17 @@ func TestConsole(t *testing.T) {
 	}
 	shots("action")
 
+	// The Test button saves the draft and runs it against the prefilled sample event: the
+	// result shows the claim the action sets from the event's email.
+	run("testing the action",
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Edit the action"] textarea[name=code]`), "exports.onExecutePostLogin = async (event, api) => {\n  api.accessToken.setCustomClaim(\"https://example.com/email\", event.user.email);\n};\n"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Test the action"] button[type=submit]`)))
+	waitText(t, tab, "#status", "Tested: allowed.")
+	if got := waitText(t, tab, "#test-result", `"https://example.com/email": "jane@example.com"`); !strings.Contains(got, `"result": "allowed"`) {
+		t.Errorf("the test result shows %q, want the claim and result allowed", got)
+	}
+	shots("action-test", `#test-result`)
+
 	// Search users: a prefix finds Rita alone.
 	run("searching users",
 		chromedp.Navigate(consoleURL+"#/users"),
@@ -534,18 +634,22 @@ func startChromium(t *testing.T, ctx context.Context, s *sesameServer) context.C
 
 // shooter returns a function that saves a screenshot of the tab as docs/console/NAME.png
 // when SESAME_CONSOLE_SCREENSHOTS=1, and does nothing otherwise.
-func shooter(t *testing.T, tab context.Context) func(name string) {
+func shooter(t *testing.T, tab context.Context) func(name string, at ...string) {
 	if os.Getenv(screenshotsEnv) != "1" {
-		return func(string) {}
+		return func(string, ...string) {}
 	}
 	dir := filepath.Join("..", "docs", "console")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return func(name string) {
+	return func(name string, at ...string) {
 		t.Helper()
-		// The top of the page, where its title and last message are.
-		if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`)); err != nil {
+		// The top of the page, where its title and last message are, or the panel at names.
+		scroll := `window.scrollTo(0, 0)`
+		if len(at) > 0 {
+			scroll = fmt.Sprintf(`document.querySelector(%s).scrollIntoView()`, jsString(at[0]))
+		}
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](scroll)); err != nil {
 			t.Fatal(err)
 		}
 		png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())

@@ -33,11 +33,25 @@ const (
 // It skips when slapd or ldap-utils are not installed.
 func startLDAPRealm(t *testing.T, name string) {
 	t.Helper()
+	if !slapdInstalled() {
+		t.Skip("LDAP realm tests: install slapd and ldap-utils (apt-get install slapd ldap-utils), as .ci/run does")
+	}
+	createLDAPConnection(t, srv, startSlapd(t), name, "--enable-client", clientID)
+}
+
+// slapdInstalled tells whether Debian's slapd and ldap-utils are there to start a directory.
+func slapdInstalled() bool {
 	for _, bin := range []string{"/usr/sbin/slapd", "ldapadd"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			t.Skip("LDAP realm tests: install slapd and ldap-utils (apt-get install slapd ldap-utils), as .ci/run does")
+			return false
 		}
 	}
+	return true
+}
+
+// startSlapd starts a seeded slapd on a loopback port for the test and returns its URL.
+func startSlapd(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -121,13 +135,20 @@ member: uid=%[4]s,ou=people,%[1]s
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("ldapadd: %v\n%s", err, out)
 	}
+	return url
+}
+
+// createLDAPConnection makes the ad connection name on server s for the directory at url.
+func createLDAPConnection(t *testing.T, s *sesameServer, url, name string, extra ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	create := srv.command(ctx, "connections", "create", "--name", name, "--strategy", "ad", "--enable-client", clientID,
+	args := append([]string{"connections", "create", "--name", name, "--strategy", "ad"}, extra...)
+	create := s.command(ctx, append(args,
 		"--option", "ldap_url="+url, "--option", "ldap_bind_user="+ldapService, "--bind-credentials-env", "COMPAT_LDAP_BIND",
 		"--option", "ldap_base=ou=people,"+ldapSuffix, "--option", "ldap_user_by_name=(uid={0})",
 		"--option", "ldap_id_attribute=entryUUID", "--option", "ldap_base_groups=ou=groups,"+ldapSuffix,
-		"--option", "ldap_email_verified=true")
+		"--option", "ldap_email_verified=true")...)
 	create.Env = append(create.Env, "COMPAT_LDAP_BIND="+ldapSvcPass)
 	if out, err := create.CombinedOutput(); err != nil {
 		t.Fatalf("sesame connections create: %v\n%s", err, out)

@@ -152,6 +152,17 @@ func TestGoAuth0ManagementActionsAndRules(t *testing.T) {
 	if err != nil || string(got.GetStatus()) != "built" {
 		t.Fatalf("Actions.Get: status %q, %v, want built", got.GetStatus(), err)
 	}
+	// Auth0's Test runs the draft against a sample event: the claim it would set, with the
+	// action's secret.
+	tested, err := m.Actions.Test(ctx, id, &management.TestActionRequestContent{
+		Payload: management.TestActionPayload{"user": map[string]any{"email": hooksUser}}})
+	if err != nil {
+		t.Fatalf("Actions.Test: %v", err)
+	}
+	p := tested.GetPayload()
+	if at, _ := p["access_token_claims"].(map[string]any); p["result"] != "allowed" || at["https://compat.test/action"] != "v1" {
+		t.Errorf("Actions.Test: payload %v, want allowed with the claim v1", p)
+	}
 	v, err := m.Actions.Deploy(ctx, id)
 	if err != nil || v.GetNumber() != 1 || !v.GetDeployed() {
 		t.Fatalf("Actions.Deploy: %+v, %v, want version 1 deployed", v, err)

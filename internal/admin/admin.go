@@ -9,6 +9,7 @@ package admin
 
 import (
 	"context"
+	"github.com/sesameauth/sesame/internal/hooks"
 	"time"
 
 	"github.com/sesameauth/sesame/internal/directory/scripted"
@@ -80,6 +81,9 @@ type Service struct {
 	// Jobs runs users-imports and users-exports in the background; nil runs them inside
 	// the call that starts them.
 	Jobs *JobRunner
+	// Actions is the engine logins run actions on (its limits and fetch allowlist), used by
+	// TestAction so a test behaves as a login would; nil tests on an engine without fetch().
+	Actions *hooks.Engine
 }
 
 func (s *Service) now() time.Time {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/sesameauth/sesame/internal/admin"
 	"github.com/sesameauth/sesame/internal/hooks"
-	"github.com/sesameauth/sesame/internal/server"
 	"github.com/sesameauth/sesame/internal/store"
 )
 
@@ -160,17 +159,9 @@ func newActionsDeployCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// testResult is what `actions test` prints: the changes the action asks of the login.
-type testResult struct {
-	AccessTokenClaims map[string]any    `json:"access_token_claims"`
-	IDTokenClaims     map[string]any    `json:"id_token_claims"`
-	Scopes            []string          `json:"scopes,omitempty"`
-	MFA               bool              `json:"multifactor"`
-	AppMetadata       map[string]any    `json:"app_metadata,omitempty"`
-	UserMetadata      map[string]any    `json:"user_metadata,omitempty"`
-	Result            string            `json:"result"`
-	Executions        []hooks.Execution `json:"executions"`
-}
+// testResult is what `actions test` prints: the changes the action asks of the login (the
+// same result the Management API's test endpoint answers).
+type testResult = admin.ActionTestResult
 
 func newActionsTestCmd(a *app) *cobra.Command {
 	var eventFile string
@@ -184,52 +175,15 @@ func newActionsTestCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data := []byte("{}")
+			var data []byte
 			if eventFile != "" {
 				if data, err = os.ReadFile(eventFile); err != nil {
 					return err
 				}
 			}
-			ev, sampleSecrets, err := hooks.ParseEvent(data)
+			res, err := svc.TestAction(ctx, act, data)
 			if err != nil {
 				return err
-			}
-			ha := hooks.Action{Name: act.Name, Code: act.Code, Secrets: map[string]string{}}
-			for _, s := range act.Secrets {
-				if svc.Box == nil {
-					break
-				}
-				v, err := svc.Box.Open(s.ValueSealed, store.ActionSecretAAD(act.Name, s.Name))
-				if err != nil {
-					return fmt.Errorf("opening secret %s: %w", s.Name, err)
-				}
-				ha.Secrets[s.Name] = string(v)
-			}
-			for k, v := range sampleSecrets {
-				ha.Secrets[k] = v
-			}
-			// The engine a login would use: the same limits, and fetch() to the hosts the
-			// server config allows, as Auth0's Test button calls out for real.
-			cfg, err := a.resolveServerConfig(cmd)
-			if err != nil {
-				return err
-			}
-			engine, err := server.HooksEngine(cfg)
-			if err != nil {
-				return err
-			}
-			flow, err := engine.Flow(nil, []hooks.Action{ha})
-			if err != nil {
-				return err
-			}
-			out, runErr := flow.PostLogin(ctx, ev)
-			res := testResult{AccessTokenClaims: out.AccessClaims, IDTokenClaims: out.IDClaims, MFA: out.MFA,
-				AppMetadata: out.AppMetadata, UserMetadata: out.UserMetadata, Result: "allowed", Executions: out.Executions}
-			if out.ScopesChanged {
-				res.Scopes = out.Scopes
-			}
-			if runErr != nil {
-				res.Result = runErr.Error()
 			}
 			return a.output(cmd, res, func(w io.Writer) error { return printTestResult(w, res) })
 		}),

@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sesameauth/sesame/internal/admin"
-	"github.com/sesameauth/sesame/internal/directory"
-	ldapdir "github.com/sesameauth/sesame/internal/directory/ldap"
 )
 
 // newConnectionsTestCmd is `sesame connections test NAME --username U`: a login against the
@@ -36,9 +33,6 @@ input, or from the variable --password-env names. Nothing is written to the data
 			if err != nil {
 				return err
 			}
-			if c.Strategy != admin.StrategyAD && c.Strategy != admin.StrategyLDAP {
-				return fmt.Errorf("connection %s has strategy %s: only ad and ldap connections can be tested against their directory", c.Name, c.Strategy)
-			}
 			if username == "" {
 				return errors.New("--username is required")
 			}
@@ -46,29 +40,25 @@ input, or from the variable --password-env names. Nothing is written to the data
 			if err != nil {
 				return err
 			}
-			cfg, err := ldapdir.ParseConfig(c.Name, c.Strategy, c.Options, svc.Box)
-			if err != nil {
-				return fmt.Errorf("connection %s: %w", c.Name, err)
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Testing connection %s (%s, timeout %s)\n", c.Name, cfg.URL.Redacted(), cfg.Timeout)
-			d, err := ldapdir.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func(s ldapdir.Step) {
-				status := "ok"
-				if s.Err != nil {
-					status = "FAILED: " + s.Err.Error()
-				}
-				fmt.Fprintf(w, "  %-13s %s (%s) %s\n", s.Name, s.Detail, s.Took.Round(time.Microsecond), status)
-			})
+			res, err := svc.TestDirectoryLogin(cmd.Context(), c, username, pw)
 			if err != nil {
 				return err
 			}
-			defer d.Close()
-			u, err := d.Authenticate(cmd.Context(), username, pw)
-			if err != nil {
-				return fmt.Errorf("login refused: %s", explainLoginError(err))
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Testing connection %s (%s, timeout %s)\n", res.Connection, res.URL, res.Timeout)
+			for _, s := range res.Steps {
+				status := "ok"
+				if !s.OK {
+					status = "FAILED: " + s.Error
+				}
+				took := time.Duration(s.TookMS * float64(time.Millisecond)).Round(time.Microsecond)
+				fmt.Fprintf(w, "  %-13s %s (%s) %s\n", s.Name, s.Detail, took, status)
 			}
-			fmt.Fprintf(w, "Login succeeded: user_id %s, email %s, groups [%s]\n", u.UserID, orDash(u.Email), strings.Join(u.Groups, " "))
-			if u.Blocked {
+			if !res.Succeeded {
+				return fmt.Errorf("login refused: %s", res.Explanation)
+			}
+			fmt.Fprintf(w, "Login succeeded: user_id %s, email %s, groups [%s]\n", res.UserID, orDash(res.Email), strings.Join(res.Groups, " "))
+			if res.Blocked {
 				fmt.Fprintln(w, "Note: the entry is disabled in the directory: the token endpoint answers \"user is blocked\".")
 			}
 			return nil
@@ -92,20 +82,4 @@ func readTestPassword(a *app, in io.Reader, env string) (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// explainLoginError says what a refused test login means for the admin.
-func explainLoginError(err error) string {
-	var ae *directory.AccountError
-	switch {
-	case errors.Is(err, directory.ErrUnknownUser):
-		return "no entry matches the username (check ldap_base and ldap_user_by_name)"
-	case errors.Is(err, directory.ErrInvalidCredentials):
-		return "wrong password, an empty password, or several entries match the username: " + err.Error()
-	case errors.As(err, &ae):
-		return "the directory refused the account: " + ae.Detail
-	case errors.Is(err, directory.ErrUnavailable):
-		return "the directory could not be reached or did not answer in time: " + err.Error()
-	}
-	return err.Error()
 }

@@ -2,6 +2,7 @@ package mgmtapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -240,6 +241,29 @@ func (a *API) deployAction(w http.ResponseWriter, r *http.Request, _ *Caller) er
 	}
 	act.Deployed, act.DeployedVersion = true, v.ID
 	writeJSON(w, http.StatusAccepted, newActionVersionView(act, v, true))
+	return nil
+}
+
+// testAction runs the action's draft against a sample post-login event, as Auth0's
+// POST /actions/actions/{id}/test: body {"payload": <event>}, answer {"payload": <result>}.
+// Auth0 leaves the result's shape open; Sesame's is admin.ActionTestResult (result "allowed"
+// or the reason the login would fail, the claims set on each token, scopes, multifactor,
+// the new metadata and the execution), the same the CLI's `sesame actions test` prints.
+func (a *API) testAction(w http.ResponseWriter, r *http.Request, _ *Caller) error {
+	var b struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := decodeBody(r, &b); err != nil {
+		return err
+	}
+	if len(b.Payload) == 0 || b.Payload[0] != '{' {
+		return badBody("'Expected type object' on property payload (the post-login event to test with).")
+	}
+	res, err := a.cfg.Admin.TestActionByID(r.Context(), r.PathValue("id"), b.Payload)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"payload": res})
 	return nil
 }
 

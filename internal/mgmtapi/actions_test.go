@@ -2,6 +2,7 @@ package mgmtapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -129,5 +130,83 @@ func TestActionsAPIErrors(t *testing.T) {
 		403, "insufficient_scope", "Insufficient scope, expected any of: update:actions")
 	if evs := e.events.All(); len(evs) == 0 || evs[len(evs)-1].Type != "fapi" {
 		t.Errorf("a refused write: events %+v, want an fapi event", evs)
+	}
+}
+
+// TestActionsTestAPI runs an action's draft against sample events through
+// POST /actions/actions/{id}/test: what it sets on the tokens, a deny, a secret from the
+// action and one from the sample, and the refusals (bad payload, unknown action, scope).
+func TestActionsTestAPI(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(t, "read:actions", "create:actions")
+	code := `exports.onExecutePostLogin = async (event, api) => {
+  if (event.user.app_metadata && event.user.app_metadata.banned) { api.access.deny("banned user"); return; }
+  api.accessToken.setCustomClaim("https://x/email", event.user.email);
+  api.idToken.setCustomClaim("https://x/key", event.secrets.KEY);
+  api.user.setAppMetadata("seen", true);
+};`
+	r := e.do(t, "POST", "/actions/actions", tok, map[string]any{"name": "tested", "code": code,
+		"secrets":            []map[string]string{{"name": "KEY", "value": "from-action"}},
+		"supported_triggers": []map[string]string{{"id": "post-login", "version": "v3"}}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	id := r.obj(t)["id"].(string)
+	path := "/actions/actions/" + id + "/test"
+
+	cases := []struct {
+		name    string
+		payload map[string]any
+		want    func(p map[string]any) string // "" when p is right
+	}{
+		{"claims from the event and the action's secret", map[string]any{"user": map[string]any{"email": "ann@example.com"}},
+			func(p map[string]any) string {
+				at, _ := p["access_token_claims"].(map[string]any)
+				it, _ := p["id_token_claims"].(map[string]any)
+				am, _ := p["app_metadata"].(map[string]any)
+				if p["result"] != "allowed" || at["https://x/email"] != "ann@example.com" || it["https://x/key"] != "from-action" || am["seen"] != true {
+					return "want allowed, the email claim, the action's secret and app_metadata.seen"
+				}
+				return ""
+			}},
+		{"a secret in the sample overrides the action's", map[string]any{"secrets": map[string]any{"KEY": "from-sample"}},
+			func(p map[string]any) string {
+				if it, _ := p["id_token_claims"].(map[string]any); it["https://x/key"] != "from-sample" {
+					return "want the sample's secret"
+				}
+				return ""
+			}},
+		{"a deny is the result", map[string]any{"user": map[string]any{"app_metadata": map[string]any{"banned": true}}},
+			func(p map[string]any) string {
+				if res, _ := p["result"].(string); !strings.Contains(res, "banned user") {
+					return "want the deny reason as the result"
+				}
+				return ""
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do(t, "POST", path, tok, map[string]any{"payload": c.payload})
+			if r.status != http.StatusOK {
+				t.Fatalf("status %d, body %s", r.status, r.raw)
+			}
+			p, _ := r.obj(t)["payload"].(map[string]any)
+			if msg := c.want(p); msg != "" {
+				t.Errorf("payload %s: %s", r.raw, msg)
+			}
+		})
+	}
+
+	wantError(t, e.do(t, "POST", path, tok, map[string]any{}),
+		400, "invalid_body", "Payload validation error: 'Expected type object' on property payload (the post-login event to test with).")
+	wantError(t, e.do(t, "POST", path, tok, map[string]any{"payload": map[string]any{"user": map[string]any{"email": 5}}}),
+		400, "invalid_body", "Payload validation error: payload.user.email: expected string, found number")
+	wantError(t, e.do(t, "POST", "/actions/actions/act_nope/test", tok, map[string]any{"payload": map[string]any{}}),
+		404, "inexistent_action", "The action does not exist.")
+	wantError(t, e.do(t, "POST", path, e.token(t, "read:actions"), map[string]any{"payload": map[string]any{}}),
+		403, "insufficient_scope", "Insufficient scope, expected any of: create:actions")
+	// Testing changes nothing: the stored action is as it was.
+	if got := e.do(t, "GET", "/actions/actions/"+id, tok, nil).obj(t); got["code"] != code {
+		t.Errorf("after tests: action %v, want it unchanged", got)
 	}
 }

@@ -1,8 +1,11 @@
 package mgmtapi_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sesameauth/sesame/internal/directory/ldap/slapdtest"
 )
 
 // TestConnectionsAD: an ad connection is created and changed through the Management API with
@@ -65,3 +68,87 @@ func TestConnectionsAD(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionTestAPI: POST /connections/{id}/test (a Sesame extension) against a real
+// slapd answers each step of a login and whether it succeeded, with what a refusal means;
+// it needs update:connections, refuses other strategies and a missing username, never
+// echoes the password, and a stopped directory is explained, not a 500.
+func TestConnectionTestAPI(t *testing.T) {
+	sl := slapdtest.Start(t)
+	e := newEnv(t)
+	tok := e.token(t, "read:connections", "create:connections", "update:connections")
+	r := e.do(t, "POST", "/connections", tok, map[string]any{"name": "employees", "strategy": "ad", "options": sl.Options()})
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	id := r.obj(t)["id"].(string)
+	path := "/connections/" + id + "/test"
+
+	r = e.do(t, "POST", path, tok, map[string]any{"username": "alice", "password": slapdtest.AlicePass})
+	got := r.obj(t)
+	if r.status != 200 || got["succeeded"] != true || !strings.HasPrefix(got["user_id"].(string), "ad|employees|") {
+		t.Fatalf("alice: %d %s, want a successful login", r.status, r.raw)
+	}
+	var names []string
+	for _, s := range got["steps"].([]any) {
+		step := s.(map[string]any)
+		names = append(names, step["name"].(string))
+		if step["ok"] != true {
+			t.Errorf("step %v failed in a good login", step)
+		}
+	}
+	for _, want := range []string{"connect", "service bind", "search", "user bind", "groups"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("steps %v lack %q", names, want)
+		}
+	}
+	if !slices.Contains(anyStrings(got["groups"]), "admins") || strings.Contains(r.raw, slapdtest.AlicePass) || strings.Contains(r.raw, slapdtest.ServicePass) {
+		t.Errorf("alice: %s, want the admins group and no password", r.raw)
+	}
+
+	for _, tc := range []struct{ name, username, password, want string }{
+		{"wrong password", "alice", "Wrong-Pw-17", "wrong password"},
+		{"no such entry", "*)(uid=*", "Unlikely-Pw-42", "no entry matches"},
+		{"empty password", "alice", "", "empty password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(t, "POST", path, tok, map[string]any{"username": tc.username, "password": tc.password})
+			got := r.obj(t)
+			if r.status != 200 || got["succeeded"] != false || !strings.Contains(got["explanation"].(string), tc.want) {
+				t.Errorf("got %d %s, want a refusal explaining %q", r.status, r.raw, tc.want)
+			}
+			if tc.password != "" && strings.Contains(r.raw, tc.password) {
+				t.Errorf("the answer echoes the password: %s", r.raw)
+			}
+		})
+	}
+
+	wantError(t, e.do(t, "POST", path, tok, map[string]any{"password": "x"}),
+		400, "invalid_body", "Payload validation error: username: is required")
+	wantError(t, e.do(t, "POST", path, e.token(t, "read:connections"), map[string]any{"username": "alice", "password": "x"}),
+		403, "insufficient_scope", "Insufficient scope, expected any of: update:connections")
+	wantError(t, e.do(t, "POST", "/connections/con_nope/test", tok, map[string]any{"username": "alice", "password": "x"}),
+		404, "inexistent_connection", "The connection does not exist.")
+	db := e.do(t, "POST", "/connections", tok, map[string]any{"name": "db", "strategy": "auth0"}).obj(t)
+	if r := e.do(t, "POST", "/connections/"+db["id"].(string)+"/test", tok, map[string]any{"username": "a", "password": "b"}); r.status != 400 ||
+		!strings.Contains(r.raw, "only ad and ldap connections") {
+		t.Errorf("database connection: %d %s, want 400", r.status, r.raw)
+	}
+
+	sl.Stop()
+	r = e.do(t, "POST", path, tok, map[string]any{"username": "alice", "password": slapdtest.AlicePass})
+	if got := r.obj(t); r.status != 200 || got["succeeded"] != false || !strings.Contains(got["explanation"].(string), "could not be reached") {
+		t.Errorf("stopped directory: %d %s, want an explained refusal", r.status, r.raw)
+	}
+}
+
+func anyStrings(v any) []string {
+	var out []string
+	for _, x := range asSlice(v) {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+func asSlice(v any) []any { s, _ := v.([]any); return s }

@@ -54,6 +54,8 @@ func (a *API) routes() {
 	a.handle("DELETE /connections/{id}", scopes("delete:connections"), "Delete a connection", deleteBy(a.cfg.Admin.DeleteConnectionByID))
 	a.handle("GET /connections/{id}/clients", scopes("read:connections"), "", a.listConnectionClients)
 	a.handle("PATCH /connections/{id}/clients", scopes("update:connections"), "Update enabled clients of a connection", a.patchConnectionClients)
+	// Sesame extension: a test login against an ad/ldap connection's directory.
+	a.handle("POST /connections/{id}/test", scopes("update:connections"), "Test a connection", a.testConnection)
 
 	// Users, user blocks, refresh tokens, jobs and logs (users.go, userblocks.go, jobs.go,
 	// logs.go).
@@ -92,6 +94,7 @@ func (a *API) routes() {
 	a.handle("PATCH /actions/actions/{id}", scopes("update:actions"), "Update an action", a.updateAction)
 	a.handle("DELETE /actions/actions/{id}", scopes("delete:actions"), "Delete an action", a.deleteAction)
 	a.handle("POST /actions/actions/{id}/deploy", scopes("create:actions"), "Deploy an action", a.deployAction)
+	a.handle("POST /actions/actions/{id}/test", scopes("create:actions"), "Test an action", a.testAction)
 	a.handle("GET /actions/actions/{id}/versions", scopes("read:actions"), "", a.listActionVersions)
 	a.handle("GET /actions/actions/{id}/versions/{versionId}", scopes("read:actions"), "", versionHandler(http.StatusOK, a.cfg.Admin.ActionVersion))
 	a.handle("POST /actions/actions/{id}/versions/{versionId}/deploy", scopes("create:actions"), "Roll back an action", versionHandler(http.StatusAccepted, a.cfg.Admin.RollbackAction))

@@ -95,7 +95,7 @@ func OpenCore(ctx context.Context, cfg config.Server, o CoreOptions) (*Core, err
 		Keys:   keys,
 		Hasher: hasher,
 		Admin: &admin.Service{Store: st, Hasher: hasher, Box: box, Keys: keys, Now: o.Now,
-			ManagementAudience: admin.ManagementAudience(cfg.EffectiveIssuer()), CustomDB: realms},
+			ManagementAudience: admin.ManagementAudience(cfg.EffectiveIssuer()), CustomDB: realms, Actions: engine},
 		Realms:    realms,
 		LegacyDBs: pools,
 	}, nil

@@ -6,6 +6,8 @@ import overview from "./pages/overview.js";
 import applications from "./pages/applications.js";
 import apis from "./pages/apis.js";
 import connections from "./pages/connections.js";
+import "./pages/connection-ldap.js"; // registers the ad/ldap "Test connection" panel
+import "./pages/connection-strategies.js"; // custom database and passwordless panels
 import users from "./pages/users.js";
 import actions from "./pages/actions.js";
 import attack from "./pages/attack.js";

@@ -1,6 +1,6 @@
 // Actions: list (server-paged), create, edit the code (the server compiles it and answers
 // the line and column of a syntax error), deploy, and bind deployed actions to a trigger in
-// order. Sesame's Management API has no "test an action" endpoint, so the page offers none.
+// order, and test the draft against a sample post-login event (POST actions/actions/{id}/test).
 import {api, page} from "../api.js";
 import {h, field, input, select, form, table, pagedList, section, link, button, busy, status} from "../ui.js";
 
@@ -92,7 +92,39 @@ async function detail(main, id) {
     await api("POST", "actions/actions/" + enc + "/deploy");
     status("Deployed: bind it to a flow on the Actions page to run it.");
   })));
-  main.append(section("Code", errs, f, deploy));
+  main.append(section("Code", errs, f, deploy), testPanel(enc, code, guard));
+}
+
+// SAMPLE_EVENT is the post-login event the Test form starts with (Auth0's event shape).
+const SAMPLE_EVENT = {
+  user: {user_id: "auth0|5f7c8ec7c33c6c004bbafe82", email: "jane@example.com", email_verified: true,
+    name: "Jane Doe", app_metadata: {}, user_metadata: {}},
+  client: {client_id: "sample-client", name: "Sample application"},
+  connection: {name: "Username-Password-Authentication", strategy: "auth0"},
+  request: {ip: "192.0.2.1", hostname: "localhost", method: "POST", user_agent: "sample"},
+  transaction: {protocol: "oauth2-password", requested_scopes: ["openid", "profile"]},
+  secrets: {},
+};
+
+// testPanel saves the editor's code as the draft, then runs it against the event in the
+// form; the result (what the login would get) is shown as JSON.
+function testPanel(enc, code, guard) {
+  const event = h("textarea", {name: "event", rows: 12, class: "mono code", spellcheck: "false"}, JSON.stringify(SAMPLE_EVENT, null, 2));
+  const out = h("pre", {id: "test-result", "aria-live": "polite", hidden: true});
+  const f = form("Test the action", [field("Event", event, "A post-login event as JSON; the draft is saved, then run against it.")], "Test", () => guard(async () => {
+    let payload;
+    try {
+      payload = JSON.parse(event.value);
+    } catch (e) {
+      throw new Error("The event is not JSON: " + e.message);
+    }
+    await api("PATCH", "actions/actions/" + enc, {code: code.value});
+    const r = await api("POST", "actions/actions/" + enc + "/test", {payload});
+    out.textContent = JSON.stringify(r.payload, null, 2);
+    out.hidden = false;
+    status("Tested: " + r.payload.result + ".");
+  }));
+  return section("Test", f, out);
 }
 
 export default {title: "Actions", render};

@@ -30,16 +30,9 @@ database backups. Without it a restored database's signing keys, HS256 secrets a
 cannot be opened. For PostgreSQL use pg_dump (docs/operations.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.resolveServerConfig(cmd)
+			cfg, path, err := a.sqliteFile(cmd, "--out", out)
 			if err != nil {
 				return err
-			}
-			path, ok := sqlstore.SQLitePath(cfg.DB)
-			if !ok {
-				return errPostgresBackup
-			}
-			if out == "" {
-				return errors.New("--out FILE is required")
 			}
 			if err := sqlstore.Backup(cmd.Context(), path, out); err != nil {
 				return err
@@ -74,16 +67,9 @@ old database or the new one. Start the server with the key-encryption key that w
 the snapshot was taken.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.resolveServerConfig(cmd)
+			cfg, path, err := a.sqliteFile(cmd, "--from", from)
 			if err != nil {
 				return err
-			}
-			path, ok := sqlstore.SQLitePath(cfg.DB)
-			if !ok {
-				return errPostgresBackup
-			}
-			if from == "" {
-				return errors.New("--from FILE is required")
 			}
 			if err := sqlstore.Restore(cmd.Context(), from, path); err != nil {
 				return err
@@ -109,4 +95,21 @@ func kekLocation(cfg config.Server, dbPath string) string {
 		return "the kek setting (--kek / SESAME_KEK)"
 	}
 	return filepath.Join(filepath.Dir(dbPath), server.DefaultKEKFileName)
+}
+
+// sqliteFile resolves the config of a backup or restore and the SQLite file it names; file is
+// the snapshot flag's value (flag names it in the error when it is missing).
+func (a *app) sqliteFile(cmd *cobra.Command, flag, file string) (config.Server, string, error) {
+	cfg, err := a.resolveServerConfig(cmd)
+	if err != nil {
+		return cfg, "", err
+	}
+	path, ok := sqlstore.SQLitePath(cfg.DB)
+	if !ok {
+		return cfg, "", errPostgresBackup
+	}
+	if file == "" {
+		return cfg, "", fmt.Errorf("%s FILE is required", flag)
+	}
+	return cfg, path, nil
 }

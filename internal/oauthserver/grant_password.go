@@ -62,21 +62,12 @@ func (g passwordGrant) login(ctx context.Context, ex *exchange) error {
 			return err
 		}
 	}
-	if err := s.guard.Check(ctx, att); err != nil {
-		var be *guard.BlockedError
-		if errors.As(err, &be) {
-			for _, e := range be.Events {
-				s.emit(ex, e.Type, e.Description)
-			}
-		}
-		return guardErr(err)
+	giveBack, err := s.takeAttempt(ctx, ex, att)
+	if err != nil {
+		return err
 	}
 	// A login shed or failed before its password was judged was no attempt: give it back.
-	defer func() {
-		if err := s.guard.Abandon(context.WithoutCancel(ctx), att); err != nil {
-			s.log.Warn("giving back a login attempt", "err", err)
-		}
-	}()
+	defer giveBack()
 	// A login that cannot get a password-hashing slot within hashWait is shed with a 503 rather
 	// than queued without bound (each argon2id hash holds ~19 MiB while it runs).
 	var accountRefusal *directory.AccountError
@@ -161,4 +152,25 @@ func (s *Server) resolveAudience(ctx context.Context, ex *exchange) error {
 	}
 	ex.api = &api
 	return nil
+}
+
+// takeAttempt takes a brute-force attempt for att before the credential is judged, so that a
+// parallel burst cannot verify more than the policy allows (guard.Check; the blocks it reports
+// are logged). The returned func gives the attempt back; guard.Success and guard.Failure settle
+// it first when the credential was judged, so calling it then changes nothing.
+func (s *Server) takeAttempt(ctx context.Context, ex *exchange, att *guard.Attempt) (giveBack func(), err error) {
+	if err := s.guard.Check(ctx, att); err != nil {
+		var be *guard.BlockedError
+		if errors.As(err, &be) {
+			for _, e := range be.Events {
+				s.emit(ex, e.Type, e.Description)
+			}
+		}
+		return nil, guardErr(err)
+	}
+	return func() {
+		if err := s.guard.Abandon(context.WithoutCancel(ctx), att); err != nil {
+			s.log.Warn("giving back a login attempt", "err", err)
+		}
+	}, nil
 }

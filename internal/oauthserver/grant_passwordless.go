@@ -82,20 +82,11 @@ func (g passwordlessGrant) login(ctx context.Context, ex *exchange) error {
 	// the code is judged, as for passwords; the code's own limit of tries holds regardless.
 	att := &guard.Attempt{Identifier: recipient, IP: ex.ip, Tenant: &ex.tenant, UserID: user.ID}
 	if opts.BruteForceProtection {
-		if err := s.guard.Check(ctx, att); err != nil {
-			var be *guard.BlockedError
-			if errors.As(err, &be) {
-				for _, e := range be.Events {
-					s.emit(ex, e.Type, e.Description)
-				}
-			}
-			return guardErr(err)
+		giveBack, err := s.takeAttempt(ctx, ex, att)
+		if err != nil {
+			return err
 		}
-		defer func() {
-			if err := s.guard.Abandon(context.WithoutCancel(ctx), att); err != nil {
-				s.log.Warn("giving back a login attempt", "err", err)
-			}
-		}()
+		defer giveBack()
 	}
 	if err := s.codes.Verify(ctx, ex.connection.Name, recipient, otp); err != nil {
 		if !errors.Is(err, passwordless.ErrWrongCode) {

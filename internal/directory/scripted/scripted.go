@@ -153,7 +153,18 @@ type Directory struct {
 	local *database.Directory
 }
 
-var _ directory.Directory = (*Directory)(nil)
+var (
+	_ directory.Directory = (*Directory)(nil)
+	_ directory.Resolver  = (*Directory)(nil)
+)
+
+// Resolve names the Sesame user a login name belongs to, so that brute-force protection counts
+// per user (an email and a username of one user share their attempts): every user who has
+// logged in through the scripts has a Sesame record. A name nobody has logged in with is ""
+// (counted per name, as for unknown users), without running a script.
+func (d *Directory) Resolve(ctx context.Context, login string) (string, error) {
+	return d.local.Resolve(ctx, login)
+}
 
 // Authenticate runs the login script (Auth0's login(email, password, callback)), or, for a
 // user already migrated with import_mode, checks the password locally without it. A

@@ -328,6 +328,29 @@ func TestUnauthorizedError(t *testing.T) {
 	}
 }
 
+// TestResolve: once a user has logged in through the login script, their email and username
+// resolve to the one Sesame user (brute force counts per user); a name nobody logged in with
+// resolves to nobody.
+func TestResolve(t *testing.T) {
+	f := newFixture(t, scripted.Options{Timeout: 2 * time.Second})
+	d := f.dir(t, map[string]string{"login": script(t, "profile_login.js")}, nil, false)
+	if id, err := d.Resolve(t.Context(), "erin@example.com"); err != nil || id != "" {
+		t.Fatalf("before any login: Resolve = %q, %v; want nobody", id, err)
+	}
+	u, err := d.Authenticate(t.Context(), "erin@example.com", "erin-pw-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []string{"erin@example.com", "ERIN@example.com", "erin"} {
+		if id, err := d.Resolve(t.Context(), login); err != nil || id != u.UserID {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", login, id, err, u.UserID)
+		}
+	}
+	if id, err := d.Resolve(t.Context(), "nobody@example.com"); err != nil || id != "" {
+		t.Errorf("Resolve(nobody) = %q, %v; want nobody", id, err)
+	}
+}
+
 // TestBasicAuthTemplate runs the "Request with Basic Auth" login against a local legacy HTTP
 // service, through the fetch allowlist of Actions.
 func TestBasicAuthTemplate(t *testing.T) {

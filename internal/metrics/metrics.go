@@ -192,38 +192,51 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m.inFlight.Inc()
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		sw := NewStatusWriter(w)
 		defer func() {
 			m.inFlight.Dec()
 			ep := Endpoint(r.URL.Path)
 			m.httpSeconds.WithLabelValues(ep).Observe(time.Since(start).Seconds())
-			m.httpReqs.WithLabelValues(ep, strconv.Itoa(sw.code)).Inc()
+			m.httpReqs.WithLabelValues(ep, strconv.Itoa(sw.Status())).Inc()
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
 
-// statusWriter remembers the status code a handler wrote.
-type statusWriter struct {
+// StatusWriter remembers the status code a handler wrote (200 when it wrote none), for the
+// observers of a request: these metrics and the tracing middleware's span and log line.
+type StatusWriter struct {
 	http.ResponseWriter
-	code  int
-	wrote bool
+	code int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.code, w.wrote = code, true
+// NewStatusWriter wraps w.
+func NewStatusWriter(w http.ResponseWriter) *StatusWriter { return &StatusWriter{ResponseWriter: w} }
+
+// Status is the status code the response was sent with.
+func (w *StatusWriter) Status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+func (w *StatusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	w.wrote = true
+func (w *StatusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
 	return w.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the connection (flush, deadlines).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // buildInfo is sesame_build_info: 1, labelled with the module version and Go version.
 func buildInfo() prometheus.Collector {

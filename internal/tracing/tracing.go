@@ -78,14 +78,15 @@ func (t *Tracing) Middleware(next http.Handler) http.Handler {
 		ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := t.tracer.Start(ctx, r.Method+" "+ep, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", ep)))
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		sw := metrics.NewStatusWriter(w)
 		defer func() {
-			span.SetAttributes(attribute.Int("http.response.status_code", sw.code))
-			if sw.code >= 500 {
-				span.SetStatus(codes.Error, http.StatusText(sw.code))
+			status := sw.Status()
+			span.SetAttributes(attribute.Int("http.response.status_code", status))
+			if status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(status))
 			}
 			span.End()
-			t.log.Info("request", "method", r.Method, "endpoint", ep, "status", sw.code,
+			t.log.Info("request", "method", r.Method, "endpoint", ep, "status", status,
 				"duration_ms", float64(time.Since(start).Microseconds())/1000,
 				"trace_id", span.SpanContext().TraceID().String())
 		}()
@@ -98,23 +99,3 @@ func (t *Tracing) Shutdown(ctx context.Context) error { return t.tp.Shutdown(ctx
 
 // ForceFlush exports what is buffered now (tests).
 func (t *Tracing) ForceFlush(ctx context.Context) error { return t.tp.ForceFlush(ctx) }
-
-type statusWriter struct {
-	http.ResponseWriter
-	code  int
-	wrote bool
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.code, w.wrote = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	w.wrote = true
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
